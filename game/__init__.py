@@ -1,0 +1,1 @@
+"""A live-coding ECS sandbox: esper + numpy columns in Python, systems in hot-reloaded Zig."""

@@ -1,0 +1,89 @@
+"""Command line: parses the flags into `Options` and starts the game (or the seed demo)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+KEY_NAMES = {"F5": "f5", "SPACE": "space", "ESC": "escape", "ESCAPE": "escape"}
+
+
+@dataclass
+class Options:
+    headless: bool = False
+    frames: int | None = None
+    fast: bool = False
+    entities: int = 20_000
+    seed: int = 1
+    keys: list[tuple[int, str]] = field(default_factory=list)
+    save_world: Path | None = None
+    load_world: Path | None = None
+    size: tuple[int, int] = (1280, 720)
+    project: Path = PROJECT_ROOT
+    optimize: str = "safe"
+
+
+def parse_keys(text: str) -> list[tuple[int, str]]:
+    """`F5@360,SPACE@10` -> [(10, 'space'), (360, 'f5')]. Raises ValueError on a bad item."""
+    out = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, frame = item.partition("@")
+        if not sep or not frame.isdigit():
+            raise ValueError(f"{item!r}: expected KEY@FRAME, e.g. F5@360")
+        key = KEY_NAMES.get(name.upper(), name.lower())
+        out.append((int(frame), key))
+    return sorted(out)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not (w.isdigit() and h.isdigit()) or int(w) < 64 or int(h) < 64:
+        raise ValueError(f"{text!r}: expected WIDTHxHEIGHT, at least 64x64")
+    return int(w), int(h)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_game.py", description="Live-coding ECS sandbox: Zig systems, hot-reloaded with F5.")
+    p.add_argument("--headless", action="store_true", help="no window (SDL dummy driver); same loop, paced at 60 FPS")
+    p.add_argument("--frames", type=int, metavar="N", help="exit after N frames")
+    p.add_argument("--fast", action="store_true", help="run frames back to back instead of at 60 FPS")
+    p.add_argument("--entities", type=int, default=Options.entities, metavar="N", help="entities at start (default %(default)s)")
+    p.add_argument("--seed", type=int, default=Options.seed, metavar="S", help="random seed (default %(default)s)")
+    p.add_argument("--keys", default="", metavar="KEY@FRAME,...", help="scripted key presses, e.g. F5@360,SPACE@10")
+    p.add_argument("--save-world", type=Path, metavar="PATH", help="write every column and id to an .npz at exit")
+    p.add_argument("--load-world", type=Path, metavar="PATH", help="start from a world saved with --save-world")
+    p.add_argument("--size", default="1280x720", metavar="WxH", help="world and window size (default %(default)s)")
+    p.add_argument("--project", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
+    p.add_argument("--optimize", default="safe", choices=["debug", "safe", "fast", "small"], help="Zig optimize mode (default safe: bounds checks on)")
+    return p
+
+
+def parse(argv: list[str]) -> Options:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    try:
+        keys = parse_keys(ns.keys)
+        size = parse_size(ns.size)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if ns.frames is not None and ns.frames < 0:
+        parser.error("--frames must be >= 0")
+    if ns.entities < 0:
+        parser.error("--entities must be >= 0")
+    return Options(
+        headless=ns.headless, frames=ns.frames, fast=ns.fast, entities=ns.entities, seed=ns.seed, keys=keys,
+        save_world=ns.save_world, load_world=ns.load_world, size=size, project=ns.project.resolve(), optimize=ns.optimize,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    options = parse(sys.argv[1:] if argv is None else argv)
+    from game.app import run  # pygame is imported only once the flags are known to be good
+
+    return run(options)

@@ -1,0 +1,1 @@
+"""Rebuilding systems in the background and swapping them in at a frame boundary."""

@@ -1,0 +1,182 @@
+"""Loading a system library: versioned copy, dlopen, `plugin_entry`, dlclose.
+
+The host never opens the file `zig build` writes. It copies it to a fresh name per
+load (`.hot/movement.v3.<pid>.so`) and opens the copy, because dlopen of a path that is
+already loaded hands back the old image, and because on Windows the build could not
+overwrite a DLL that is in use. `close()` dlcloses and deletes the copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from game.native.abi import Access, Kind, ffi
+from game.native.errors import LoadError
+from game.world.schema import DType
+
+_COPY = re.compile(r"^(?P<name>.+)\.v(?P<version>\d+)\.(?P<pid>\d+)\.(so|dll|dylib)$")
+
+
+@dataclass(frozen=True)
+class ColumnDecl:
+    """A column as a system declares it."""
+
+    name: str
+    dtype: int
+    width: int
+    access: int
+
+    def describe(self) -> str:
+        dtype = DType(self.dtype).label if self.dtype in DType._value2member_map_ else f"dtype#{self.dtype}"
+        return f"{dtype}x{self.width}"
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.access & Access.WRITE)
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    """What `plugin_entry` says about a system, copied out of the library's memory."""
+
+    abi_version: int
+    api_size: int
+    name: str
+    build_id: int
+    kind: int
+    order: int
+    columns: tuple[ColumnDecl, ...]
+
+    @property
+    def is_game_system(self) -> bool:
+        return self.kind in (Kind.SIMULATION, Kind.RENDER)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes: tells a rebuilt library from an unchanged one."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class NativeLibrary:
+    """One loaded versioned copy of a system library.
+
+    `load` raises LoadError if the copy cannot be made or opened, or if it has no
+    `plugin_entry`, or `plugin_entry` returns NULL.
+    """
+
+    def __init__(self, source: Path, copy: Path, handle: Any, api: Any, info: SystemInfo, digest: str, version: int):
+        self.source = source
+        self.copy = copy
+        self.handle = handle
+        self.api = api
+        self.info = info
+        self.digest = digest
+        self.version = version
+        self._closed = False
+
+    @classmethod
+    def load(cls, source: Path, copies: Path, version: int) -> NativeLibrary:
+        copy = copies / f"{source.stem.removeprefix('lib')}.v{version}.{os.getpid()}{source.suffix}"
+        try:
+            copies.mkdir(parents=True, exist_ok=True)
+            digest = file_digest(source)
+            shutil.copy2(source, copy)
+        except OSError as exc:
+            raise LoadError(f"{source.name}: cannot copy to {copies}: {exc.strerror or exc}") from None
+        try:
+            handle = ffi.dlopen(str(copy))
+        except OSError as exc:
+            copy.unlink(missing_ok=True)
+            raise LoadError(f"{source.name}: not a loadable shared library ({exc})") from None
+        try:
+            entry = handle.plugin_entry
+        except AttributeError:
+            _dispose(handle, copy)
+            raise LoadError(f"{source.name}: exports no plugin_entry; every system must `export fn plugin_entry`") from None
+        api = entry()
+        if api == ffi.NULL:
+            _dispose(handle, copy)
+            raise LoadError(f"{source.name}: plugin_entry returned NULL; it must return a pointer to its sdk.Api")
+        return cls(source, copy, handle, api, read_info(api), digest, version)
+
+    def close(self) -> None:
+        """dlcloses the library and deletes its copy. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        _dispose(self.handle, self.copy)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+def read_info(api: Any) -> SystemInfo:
+    """Copies the Api struct's fields into Python values."""
+    columns = tuple(
+        ColumnDecl(
+            name=_string(api.columns[i].name),
+            dtype=int(api.columns[i].dtype),
+            width=int(api.columns[i].width),
+            access=int(api.columns[i].access),
+        )
+        for i in range(min(int(api.column_count), 64))
+        if api.columns != ffi.NULL
+    )
+    return SystemInfo(
+        abi_version=int(api.abi_version),
+        api_size=int(api.api_size),
+        name=_string(api.name),
+        build_id=int(api.build_id),
+        kind=int(api.kind),
+        order=int(api.order),
+        columns=columns,
+    )
+
+
+def _string(ptr: Any) -> str:
+    if ptr == ffi.NULL:
+        return ""
+    return ffi.string(ptr, 256).decode("utf-8", "replace")  # type: ignore[no-any-return]
+
+
+def _dispose(handle: Any, copy: Path) -> None:
+    ffi.dlclose(handle)
+    try:
+        copy.unlink(missing_ok=True)
+    except OSError:
+        pass  # Windows may hold the file a moment after FreeLibrary; remove_stale_copies retries.
+
+
+def remove_stale_copies(copies: Path) -> int:
+    """Deletes versioned copies left by processes that are gone; returns how many."""
+    if not copies.is_dir():
+        return 0
+    removed = 0
+    for path in copies.iterdir():
+        match = _COPY.match(path.name)
+        if match and not _alive(int(match["pid"])):
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True

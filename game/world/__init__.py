@@ -1,0 +1,1 @@
+"""The world: component schema, numpy column store, esper registry, spawning, snapshots."""
