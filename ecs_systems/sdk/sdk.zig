@@ -210,7 +210,14 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
     try std.testing.expectEqual(28, @offsetOf(Column, "width"));
 
     try std.testing.expectEqual(16, @sizeOf(Input));
+    try std.testing.expectEqual(4, @offsetOf(Input, "mouse_y"));
+    try std.testing.expectEqual(8, @offsetOf(Input, "buttons"));
+    try std.testing.expectEqual(12, @offsetOf(Input, "mouse_in_window"));
+
     try std.testing.expectEqual(24, @sizeOf(Target));
+    try std.testing.expectEqual(8, @offsetOf(Target, "width"));
+    try std.testing.expectEqual(12, @offsetOf(Target, "height"));
+    try std.testing.expectEqual(16, @offsetOf(Target, "pitch"));
 
     try std.testing.expectEqual(112, @sizeOf(Frame));
     try std.testing.expectEqual(8, @offsetOf(Frame, "step"));
@@ -226,6 +233,7 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
     try std.testing.expectEqual(104, @offsetOf(Frame, "message_len"));
 
     try std.testing.expectEqual(56, @sizeOf(Api));
+    try std.testing.expectEqual(4, @offsetOf(Api, "api_size"));
     try std.testing.expectEqual(8, @offsetOf(Api, "name"));
     try std.testing.expectEqual(16, @offsetOf(Api, "build_id"));
     try std.testing.expectEqual(20, @offsetOf(Api, "kind"));

@@ -1,0 +1,78 @@
+"""Shared fixtures: the real Zig build (once per session), project copies, a fresh esper world.
+
+Tests never edit the repository's sources: every build runs in a temporary copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from game.cli import PROJECT_ROOT, Options  # noqa: E402
+from game.hotreload.zigbuild import ZigBuild  # noqa: E402
+from game.native.platform import built_libraries  # noqa: E402
+from game.world import registry  # noqa: E402
+
+SOURCES = ("build.zig", "build.zig.zon", "ecs_systems")
+
+
+def copy_project(src: Path, dst: Path, with_build: bool) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    names = SOURCES + ((".zig-cache", "zig-out") if with_build else ())
+    for name in names:
+        path = src / name
+        if path.is_dir():
+            shutil.copytree(path, dst / name)
+        elif path.exists():
+            shutil.copy2(path, dst / name)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's Zig sources, built once by the real compiler."""
+    root = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("built"), with_build=False)
+    result = ZigBuild(root).run(timeout=600)
+    assert result.ok, result.output
+    return root
+
+
+@pytest.fixture
+def project(built_project: Path, tmp_path: Path) -> Path:
+    """A private, already-built copy of the project that a test may edit and rebuild."""
+    return copy_project(built_project, tmp_path / "project", with_build=True)
+
+
+@pytest.fixture
+def libs(built_project: Path) -> dict[str, Path]:
+    return built_libraries(built_project / "zig-out")
+
+
+@pytest.fixture(autouse=True)
+def fresh_esper() -> Iterator[None]:
+    """esper keeps its worlds in module globals: every test starts from an empty one."""
+    registry.use_fresh_world()
+    yield
+    registry.use_fresh_world()
+
+
+def headless(project: Path, **overrides: object) -> Options:
+    base: dict[str, object] = {
+        "headless": True, "fast": True, "entities": 2000, "size": (320, 240), "project": project,
+    }
+    base.update(overrides)
+    return Options(**base)  # type: ignore[arg-type]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
