@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -10,7 +11,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-KEY_NAMES = {"F5": "f5", "SPACE": "space", "ESC": "escape", "ESCAPE": "escape"}
+KEY_NAMES = {"SPACE": "space", "ESC": "escape", "ESCAPE": "escape"}
+SCRIPTABLE = re.compile(r"^(f([1-9]|1[0-2])|space|escape|[a-z0-9])$")
 
 
 @dataclass
@@ -36,6 +38,8 @@ def parse_keys(text: str) -> list[tuple[int, str]]:
         if not sep or not frame.isdigit():
             raise ValueError(f"{item!r}: expected KEY@FRAME, e.g. F5@360")
         key = KEY_NAMES.get(name.upper(), name.lower())
+        if not SCRIPTABLE.match(key):
+            raise ValueError(f"{item!r}: unknown key {name!r}; use F1-F12, SPACE, ESC, a letter or a digit")
         out.append((int(frame), key))
     return sorted(out)
 
