@@ -62,14 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-world", type=Path, metavar="PATH", help="write every column and id to an .npz at exit")
     p.add_argument("--load-world", type=Path, metavar="PATH", help="start from a world saved with --save-world")
     p.add_argument("--size", default="1280x720", metavar="WxH", help="world and window size (default %(default)s)")
+    p.add_argument("--demo", action="store_true", help="run the seed experiment: plugin_a/plugin_b, bump BuildId, rebuild, reload")
+    p.add_argument("--cycles", type=int, default=3, metavar="N", help="--demo: reload cycles (default %(default)s)")
+    p.add_argument("libraries", nargs="*", type=Path, metavar="LIBRARY", help="--demo: plugin_a and plugin_b libraries (default: the built ones)")
     p.add_argument("--project", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
     p.add_argument("--optimize", default="safe", choices=["debug", "safe", "fast", "small"], help="Zig optimize mode (default safe: bounds checks on)")
     return p
 
 
 def parse(argv: list[str]) -> Options:
-    parser = build_parser()
-    ns = parser.parse_args(argv)
+    return _options(build_parser(), build_parser().parse_args(argv))
+
+
+def _options(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> Options:
     try:
         keys = parse_keys(ns.keys)
         size = parse_size(ns.size)
@@ -87,7 +92,17 @@ def parse(argv: list[str]) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    options = parse(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    ns = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if ns.demo:
+        if ns.cycles < 1:
+            parser.error("--cycles must be >= 1")
+        from game import demo
+
+        return demo.run(ns.project.resolve(), ns.cycles, [p.resolve() for p in ns.libraries])
+    if ns.libraries:
+        parser.error("library paths are for --demo")
+    options = _options(parser, ns)
     from game.app import run  # pygame is imported only once the flags are known to be good
 
     return run(options)

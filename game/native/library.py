@@ -83,6 +83,8 @@ class NativeLibrary:
     @classmethod
     def load(cls, source: Path, copies: Path, version: int) -> NativeLibrary:
         copy = copies / f"{source.stem.removeprefix('lib')}.v{version}.{os.getpid()}{source.suffix}"
+        if not source.is_file():
+            raise LoadError(f"{source}: no such file")
         try:
             copies.mkdir(parents=True, exist_ok=True)
             digest = file_digest(source)
