@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,18 +77,18 @@ class ZigBuild:
         self.prefix = prefix or project / "zig-out"
         self._proc: subprocess.Popen[str] | None = None
 
-    def command(self, step: str | None = None) -> list[str]:
+    def command(self, step: str | None = None, extra: Sequence[str] = ()) -> list[str]:
         cmd = [sys.executable, "-m", "ziglang", "build"]
         if step:
             cmd.append(step)
-        return [*cmd, f"-Doptimize={self.optimize}", "--prefix", str(self.prefix), "--color", "off"]
+        return [*cmd, f"-Doptimize={self.optimize}", "--prefix", str(self.prefix), "--color", "off", *extra]
 
-    def run(self, step: str | None = None, timeout: float | None = None) -> BuildResult:
+    def run(self, step: str | None = None, timeout: float | None = None, extra: Sequence[str] = ()) -> BuildResult:
         """Runs the build to completion. A compiler that cannot start is a failed result, not an exception."""
         start = time.perf_counter()
         try:
             self._proc = subprocess.Popen(
-                self.command(step),
+                self.command(step, extra),
                 cwd=self.project,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
