@@ -130,18 +130,18 @@ class Game:
                 self.paused = not self.paused
                 log.info("paused" if self.paused else "resumed")
         elif etype == pg.MOUSEMOTION:
-            self.inputs.mouse_x, self.inputs.mouse_y = event.pos  # type: ignore[attr-defined]
-            self.inputs.in_window = True
+            x, y = event.pos  # type: ignore[attr-defined]
+            self.inputs.update(mouse_x=x, mouse_y=y, in_window=True)
         elif etype in (pg.MOUSEBUTTONDOWN, pg.MOUSEBUTTONUP):
             button = event.button  # type: ignore[attr-defined]
             if 1 <= button <= 3:
                 bit = 1 << (button - 1)
-                self.inputs.buttons = self.inputs.buttons | bit if etype == pg.MOUSEBUTTONDOWN else self.inputs.buttons & ~bit
+                held = self.inputs.buttons
+                self.inputs.update(buttons=held | bit if etype == pg.MOUSEBUTTONDOWN else held & ~bit)
         elif etype == pg.WINDOWLEAVE:
-            self.inputs.in_window = False
-            self.inputs.buttons = 0
+            self.inputs.update(in_window=False, buttons=0)
         elif etype == pg.WINDOWENTER:
-            self.inputs.in_window = True
+            self.inputs.update(in_window=True)
 
     def draw(self) -> None:
         from game.render.hud import HudState

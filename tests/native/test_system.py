@@ -76,7 +76,7 @@ def test_attractor_pulls_towards_the_mouse_and_right_button_repels(world: World,
     system.run(float(DT))
     dv = world.store.column("vel_x") - vx
     assert np.all(np.sign(dv[np.abs(px - 160) > 1]) == np.sign(160 - px[np.abs(px - 160) > 1]))
-    inputs.buttons = 4
+    inputs.update(buttons=4)
     vx2 = world.store.column("vel_x").copy()
     system.run(float(DT))
     dv2 = world.store.column("vel_x") - vx2
