@@ -65,6 +65,7 @@ class Game:
         self.keys = {name: pygame.key.key_code(name) for _, name in options.keys}
         self.script = options.keys
         self.frame_index = 0
+        self.work_ms = 0.0
         self.paused = False
         self.running = True
 
@@ -103,6 +104,7 @@ class Game:
     def frame(self) -> None:
         """One frame: input, reload at the boundary, one fixed step, draw."""
         pg = self.pygame
+        start = time.perf_counter()
         while self.script and self.script[0][0] <= self.frame_index:
             _, name = self.script.pop(0)
             pg.event.post(pg.event.Event(pg.KEYDOWN, key=self.keys[name], mod=0, unicode="", scancode=0))
@@ -113,6 +115,7 @@ class Game:
             self.pipeline.step(DT)
         self.draw()
         self.frame_index += 1
+        self.work_ms = (time.perf_counter() - start) * 1000.0  # the frame's work, without the pacing wait
         self.clock.tick(0 if self.options.fast else FPS_CAP)
 
     def handle(self, event: object) -> None:

@@ -189,12 +189,19 @@ pub const ok: i32 = @intFromEnum(Status.ok);
 pub const lanes = 8;
 pub const Vf = @Vector(lanes, f32);
 
+/// `lanes` floats from `s[i..]`. The caller's loop condition (`i + lanes <= s.len`) is the
+/// bounds check, so safe mode's own check per vector is switched off here: it cost a
+/// quarter of movement's throughput at 1M entities.
 pub inline fn load(s: []const f32, i: usize) Vf {
-    return s[i..][0..lanes].*;
+    @setRuntimeSafety(false);
+    std.debug.assert(i + lanes <= s.len);
+    return s.ptr[i..][0..lanes].*;
 }
 
 pub inline fn store(s: []f32, i: usize, v: Vf) void {
-    s[i..][0..lanes].* = v;
+    @setRuntimeSafety(false);
+    std.debug.assert(i + lanes <= s.len);
+    s.ptr[i..][0..lanes].* = v;
 }
 
 test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {

@@ -35,6 +35,11 @@ class ReloadOutcome:
     refused: list[str] = field(default_factory=list)
     reason: str = "F5"
     requested_at: float = 0.0
+    # Edit-to-running, split up (seconds): copies + dlopen + plugin_entry, handshakes, swaps.
+    load_seconds: float = 0.0
+    check_seconds: float = 0.0
+    swap_seconds: float = 0.0
+    total_seconds: float = 0.0
 
 
 class Reloader:
@@ -54,6 +59,7 @@ class Reloader:
         self._thread: threading.Thread | None = None
         self._outcome: ReloadOutcome | None = None
         self._again: str | None = None
+        self.last_outcome: ReloadOutcome | None = None
         remove_stale_copies(self.copies)
 
     @property
@@ -99,21 +105,27 @@ class Reloader:
                 continue  # removed while we looked
             if digest in (digests.get(path.name), self._skipped.get(path.name)):
                 continue
+            started = time.perf_counter()
             try:
                 lib = NativeLibrary.load(path, self.copies, next(self._versions))
             except LoadError as exc:
                 outcome.refused.append(str(exc))
                 continue
+            finally:
+                outcome.load_seconds += time.perf_counter() - started
             if not lib.info.is_game_system:
                 self._skipped[path.name] = lib.digest
                 lib.close()
                 continue
+            started = time.perf_counter()
             try:
                 handshake.check(lib.info, source, specs)
             except HandshakeError as exc:
                 lib.close()
                 outcome.refused.append(str(exc))
                 continue
+            finally:
+                outcome.check_seconds += time.perf_counter() - started
             outcome.ready.append(lib)
 
     def poll(self) -> ReloadOutcome | None:
@@ -127,6 +139,7 @@ class Reloader:
         assert outcome is not None
         self._outcome = None
         self._apply(outcome)
+        self.last_outcome = outcome
         if self._again is not None:
             reason, self._again = self._again, None
             self._start(reason)
@@ -145,9 +158,9 @@ class Reloader:
 
     def _apply(self, outcome: ReloadOutcome) -> None:
         build = outcome.build
-        total = time.perf_counter() - outcome.requested_at
         self.errors = build.errors
         if not build.ok:
+            total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
             self.message = build.summary
             log.error("reload failed after %.2f s: %s; the running systems are unchanged", total, build.summary)
             for error in build.errors:
@@ -155,8 +168,11 @@ class Reloader:
             if not build.errors:
                 log.error("%s", build.output.strip()[-2000:])
             return
+        started = time.perf_counter()
         for lib in outcome.ready:
             self.pipeline.install(lib)
+        outcome.swap_seconds = time.perf_counter() - started
+        total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
         for reason in outcome.refused:
             log.error("refused: %s; the old code keeps running", reason)
         swapped = ", ".join(f"{lib.info.name} build {lib.info.build_id} (v{lib.version})" for lib in outcome.ready)

@@ -1,0 +1,1 @@
+"""Benchmarks, kept apart from the tests: `python -m bench [--quick]`."""

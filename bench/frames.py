@@ -1,0 +1,106 @@
+"""Whole frames of the real game, and the reload loop, on a temporary copy of the project."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+from pathlib import Path
+
+from bench.timing import percentile
+from game.app import Game
+from game.cli import PROJECT_ROOT, Options
+
+SOURCES = ("build.zig", "build.zig.zon", "ecs_systems")
+
+
+def copy_project(dst: Path) -> Path:
+    """Sources plus the repository's warm Zig cache, if it has one."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in (*SOURCES, ".zig-cache", "zig-out"):
+        src = PROJECT_ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name)
+        elif src.exists():
+            shutil.copy2(src, dst / name)
+    return dst
+
+
+def game(project: Path, entities: int, fast: bool = True) -> Game:
+    g = Game(Options(headless=True, fast=fast, entities=entities, size=(1280, 720), project=project))
+    if not g.start():
+        raise RuntimeError("no system could be built")
+    return g
+
+
+def full_frame(project: Path, entities: int, frames: int) -> dict[str, float]:
+    """Every default system plus drawing and the HUD: the frame's work, without pacing."""
+    g = game(project, entities)
+    try:
+        for _ in range(10):
+            g.frame()
+        times = []
+        for _ in range(frames):
+            g.frame()
+            times.append(g.work_ms)
+        systems = {name: slot.system.last_ms for name, slot in g.pipeline.slots.items()}
+    finally:
+        g.close()
+    return {"entities": entities, "p50_ms": statistics.median(times), "p95_ms": percentile(times, 95),
+            "max_ms": max(times), **{f"{k}_ms": v for k, v in systems.items()}}
+
+
+def bump(source: Path) -> None:
+    text = source.read_text()
+    marker = "pub const build_id: u32 = "
+    start = text.index(marker) + len(marker)
+    end = text.index(";", start)
+    source.write_text(text[:start] + str(int(text[start:end]) + 1) + text[end:])
+
+
+def edit_to_running(project: Path, reloads: int) -> dict[str, object]:
+    """F5 after a one-line edit of movement.zig, `reloads` times: total and its parts."""
+    g = game(project, 100_000)
+    source = project / "ecs_systems" / "movement.zig"
+    parts: dict[str, list[float]] = {"total": [], "build": [], "load": [], "checks": [], "swap": []}
+    try:
+        for _ in range(reloads):
+            bump(source)
+            g.reloader.request("bench")
+            while g.reloader.building:
+                g.frame()  # the frame loop keeps running; its poll() swaps at the boundary
+            outcome = g.reloader.last_outcome
+            if outcome is None or not outcome.ready:
+                raise RuntimeError(f"reload swapped nothing: {g.reloader.message}")
+            parts["total"].append(outcome.total_seconds * 1e3)
+            parts["build"].append(outcome.build.seconds * 1e3)
+            parts["load"].append(outcome.load_seconds * 1e3)
+            parts["checks"].append(outcome.check_seconds * 1e3)
+            parts["swap"].append(outcome.swap_seconds * 1e3)
+    finally:
+        g.close()
+    return {k: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 95)} for k, v in parts.items()} | {"reloads": reloads}
+
+
+def frames_during_build(project: Path, entities: int, builds: int) -> dict[str, float]:
+    """Frame work (paced at 60 FPS, as played) while builds run, and without one."""
+    g = game(project, entities, fast=False)
+    source = project / "ecs_systems" / "colorize.zig"
+    idle: list[float] = []
+    busy: list[float] = []
+    try:
+        for _ in range(120):
+            g.frame()
+            idle.append(g.work_ms)
+        for _ in range(builds):
+            bump(source)
+            g.reloader.request("bench")
+            while g.reloader.building:
+                g.frame()
+                busy.append(g.work_ms)
+            g.frame()
+            busy.append(g.work_ms)
+    finally:
+        g.close()
+    return {"entities": entities, "frames_during_builds": len(busy), "busy_max_ms": max(busy),
+            "busy_p99_ms": percentile(busy, 99), "idle_max_ms": max(idle), "idle_p99_ms": percentile(idle, 99)}
+
