@@ -75,7 +75,7 @@ def verdicts(r: dict[str, object]) -> list[tuple[str, str, str, bool]]:
     out = [
         ("movement at 1M vs same-bytes probe", ">= 90%", f"{m1['probe_s'] / m1['zig_s']:.0%}", m1["probe_s"] / m1["zig_s"] >= 0.9),
         ("native dispatch per system per frame", "<= 1 us", f"{r['dispatch_us']:.2f} us", r["dispatch_us"] <= 1.0),  # type: ignore[operator]
-        ("speed-up over numpy at 1M", ">= 2x", f"{m1['numpy_s'] / m1['zig_s']:.1f}x", m1["numpy_s"] / m1["zig_s"] >= 2),
+        ("speed-up over numpy at 1M", ">= 2x", f"{m1['numpy_s'] / m1['zig_s']:.2f}x", m1["numpy_s"] / m1["zig_s"] >= 2),
     ]
     if m1["esper_s"]:
         out.append(("speed-up over esper at 1M", ">= 300x", f"{m1['esper_s'] / m1['zig_s']:.0f}x", m1["esper_s"] / m1["zig_s"] >= 300))
