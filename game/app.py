@@ -59,7 +59,7 @@ class Game:
         self.inputs = InputState()
         self.pipeline = Pipeline(self.world, self.inputs)
         esper.add_processor(MouseSpawner(self.world, self.inputs), priority=-MouseSpawner.order)
-        self.reloader = Reloader(options.project, self.pipeline, options.optimize)
+        self.reloader = Reloader(options.project, self.pipeline, options.optimize, canary=options.canary)
         self.renderer = Renderer(options.size)
         self.hud = Hud()
         self.keys = {name: pygame.key.key_code(name) for _, name in options.keys}
@@ -112,7 +112,7 @@ class Game:
             self.handle(event)
         self.reloader.poll()
         if not self.paused:
-            self.pipeline.step(DT)
+            self.reloader.step(DT)
         self.draw()
         self.frame_index += 1
         self.work_ms = (time.perf_counter() - start) * 1000.0  # the frame's work, without the pacing wait
@@ -129,6 +129,8 @@ class Game:
                 self.running = False
             elif key == pg.K_F5:
                 self.reloader.request("F5")
+            elif key == pg.K_F6:
+                self.reloader.flip_back()
             elif key == pg.K_SPACE:
                 self.paused = not self.paused
                 log.info("paused" if self.paused else "resumed")

@@ -8,18 +8,22 @@ system's `order` becomes priority `-order`):
 
 The `.render` system is not a processor: the renderer calls it once per drawn frame.
 A system whose `run` fails is switched off (the error kept for the HUD) until a reload
-replaces it; the rest of the step goes on.
+replaces it; the rest of the step goes on. A system still on probation (its first frames
+after a reload) raises ProbationFailure instead, so the reloader can roll it back.
+
+Each slot keeps the system's previous build loaded: `flip` swaps back to it at once.
+Private plugin state travels with every swap (old build's save_state -> new build's load_state).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import esper
 
-from game.native.abi import Kind
+from game.native.abi import Kind, Status, ffi
 from game.native.errors import SystemRunError
 from game.native.library import NativeLibrary
 from game.native.system import InputState, NativeSystem
@@ -28,14 +32,25 @@ from game.world.world import World
 log = logging.getLogger("sandbox")
 
 
+STATE_CAPACITY = 1 << 20
+
+
+class ProbationFailure(RuntimeError):
+    """A freshly reloaded system failed in its first frames; `name` says which."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 @dataclass
 class SystemSlot:
-    """A live system plus what the HUD shows about it."""
+    """A live system, its last good build, and what the HUD shows about it."""
 
     system: NativeSystem
+    previous: NativeLibrary | None = None
     error: str | None = None
-    loaded_at_step: int = 0
-    history: list[int] = field(default_factory=list)
+    on_probation: bool = False
 
 
 class Pipeline:
@@ -55,32 +70,62 @@ class Pipeline:
         """Library digest of every live system, by library name."""
         return {s.system.library.source.name: s.system.library.digest for s in self.slots.values()}
 
-    def install(self, library: NativeLibrary) -> None:
-        """Makes `library` live, replacing (shutdown, dlclose) a system of the same name."""
+    def install(self, library: NativeLibrary, probation: bool = False) -> None:
+        """Makes `library` live. A system of the same name hands over its state, is shut
+        down and kept loaded as the previous build (the one before it is closed)."""
         info = library.info
         system = NativeSystem(library, self.world, self.inputs)
         old = self.slots.get(info.name)
+        previous = None
         if old is not None:
-            self._retire(old)
+            transfer_state(old.system.library, library)
+            self._retire(old.system)
+            if old.previous is not None:
+                old.previous.close()
+            previous = old.system.library
         if info.kind == Kind.SIMULATION:
             esper.add_processor(system, priority=-info.order)
-        self.slots[info.name] = SystemSlot(system, loaded_at_step=self.world.step)
+        self.slots[info.name] = SystemSlot(system, previous=previous, on_probation=probation)
         self.slots = dict(sorted(self.slots.items(), key=lambda kv: (kv[1].system.is_render, kv[1].system.info.order)))
 
-    def _retire(self, slot: SystemSlot) -> None:
-        system = slot.system
+    def flip(self, name: str, discard_current: bool = False) -> bool:
+        """Swaps system `name` back to its previous build (state carried over); False if it has none.
+        With `discard_current` the current build is closed instead of becoming the previous one."""
+        slot = self.slots.get(name)
+        if slot is None or slot.previous is None:
+            return False
+        current = slot.system.library
+        back = slot.previous
+        slot.previous = None
+        self.install(back)
+        if discard_current:
+            restored = self.slots[name]
+            if restored.previous is current:
+                restored.previous = None
+            current.close()
+        return True
+
+    def remove(self, name: str) -> None:
+        """Shuts down and unloads system `name` (and its previous build). Raises KeyError if absent."""
+        slot = self.slots.pop(name)
+        self._retire(slot.system)
+        slot.system.library.close()
+        if slot.previous is not None:
+            slot.previous.close()
+
+    def _retire(self, system: NativeSystem) -> None:
         if system in esper._processors:
             esper._processors.remove(system)
             esper._processors_dict.pop(type(system), None)
-        try:
-            system.shutdown()
-        finally:
-            system.library.close()
+        system.shutdown()
 
     def close(self) -> None:
-        """Shuts down and unloads every system."""
+        """Shuts down and unloads every system and every kept previous build."""
         for slot in self.slots.values():
-            self._retire(slot)
+            self._retire(slot.system)
+            slot.system.library.close()
+            if slot.previous is not None:
+                slot.previous.close()
         self.slots.clear()
 
     def step(self, dt: float) -> None:
@@ -102,6 +147,8 @@ class Pipeline:
         try:
             system.run(dt)
         except SystemRunError as exc:
+            if slot.on_probation:
+                raise ProbationFailure(system.name, str(exc)) from None
             slot.error = str(exc)
             log.error("%s; the system is off until it is rebuilt (F5)", exc)
 
@@ -117,3 +164,25 @@ class Pipeline:
             log.error("%s; drawing is off until it is rebuilt (F5)", exc)
             return False
         return True
+
+
+def transfer_state(old: NativeLibrary, new: NativeLibrary) -> None:
+    """Carries private state from `old` to `new` when both have the hooks; a state the new
+    build refuses (or one that does not fit) is dropped with a warning, never a crash."""
+    if not (old.info.has_state_hooks and new.info.has_state_hooks):
+        return
+    buf = ffi.new("uint8_t[]", STATE_CAPACITY)
+    length = ffi.new("uint64_t *")
+    status = old.api.save_state(buf, STATE_CAPACITY, length)
+    name = new.info.name
+    if status != Status.OK or length[0] > STATE_CAPACITY:
+        log.warning("%s: save_state returned %d (%d bytes); state dropped", name, status, length[0])
+        return
+    status = new.api.load_state(buf, length[0], old.info.state_version)
+    if status != Status.OK:
+        log.warning(
+            "%s: load_state refused %d bytes of state version %d (status %d); the new build starts fresh",
+            name, length[0], old.info.state_version, status,
+        )
+    else:
+        log.info("%s: carried %d bytes of state (version %d -> %d)", name, length[0], old.info.state_version, new.info.state_version)

@@ -146,6 +146,8 @@ def test_f5_during_a_build_queues_one_more_and_newest_source_wins(project: Path)
             game.frame()
         assert not game.reloader.building
         assert game.pipeline.slots["colorize"].system.info.build_id == 3
-        assert len(list((project / ".hot").iterdir())) == len(game.pipeline.slots)  # old copies cleaned up
+        loaded = sum(1 + (slot.previous is not None) for slot in game.pipeline.slots.values())
+        assert len(list((project / ".hot").iterdir())) == loaded  # only live and last-good copies remain
+        assert game.pipeline.slots["colorize"].previous is not None
     finally:
         game.close()

@@ -13,7 +13,11 @@
 //!   2. Check `abi_version == abi_version` and `api_size == @sizeOf(Api)`, then every
 //!      declared column against the host's component schema (name, dtype, width).
 //!   3. Call `run(frame)` once per simulation step (or per drawn frame for `.render`).
-//!   4. Before unloading (reload, quit): call `shutdown()` once, then dlclose.
+//!   4. On reload: the old build's `save_state` (if any) writes its private state into a
+//!      host buffer; the new build's `load_state` (if any) gets it with the old
+//!      `state_version`. Then the old build's `shutdown()`. The old library stays loaded
+//!      as the "last good" build until the next reload.
+//!   5. Before unloading (quit, or a later reload): `shutdown()` once, then dlclose.
 //!
 //! Memory ownership
 //!   The host owns all entity data. `Frame.columns[i]` points into a host column for
@@ -41,13 +45,22 @@ pub const Kind = enum(u32) {
 };
 pub const Status = enum(i32) { ok = 0, failed = 1, bad_columns = 2, bad_target = 3 };
 
-/// One column a system reads or writes, as it declares it.
+/// One column a system reads or writes, as it declares it. A column the world does not
+/// have yet is added on reload, every entity starting at `default`; an existing column
+/// declared wider (f32 -> f64, width 2 -> 3) is widened, old values kept.
 pub const ColumnDecl = extern struct {
     name: [*:0]const u8,
     dtype: DType,
     width: u32,
     access: Access,
     _reserved: u32 = 0,
+    default: f64 = 0,
+
+    pub fn withDefault(self: ColumnDecl, value: f64) ColumnDecl {
+        var c = self;
+        c.default = value;
+        return c;
+    }
 };
 
 /// A view of one host column, valid for one `run` call.
@@ -101,6 +114,11 @@ pub const Frame = extern struct {
 
 pub const RunFn = *const fn (frame: *Frame) callconv(.c) i32;
 pub const ShutdownFn = *const fn () callconv(.c) void;
+/// Writes the system's private state into `buf` (capacity `cap`), sets `len`; returns a status.
+pub const SaveStateFn = *const fn (buf: [*]u8, cap: u64, len: *u64) callconv(.c) i32;
+/// Takes state saved by the previous build (`version` = its `state_version`); a non-zero
+/// status means "cannot use it": the host drops it with a warning and goes on.
+pub const LoadStateFn = *const fn (buf: [*]const u8, len: u64, version: u32) callconv(.c) i32;
 
 pub const Api = extern struct {
     abi_version: u32 = abi_version,
@@ -116,6 +134,12 @@ pub const Api = extern struct {
     columns: [*]const ColumnDecl,
     run: RunFn,
     shutdown: ShutdownFn,
+    /// Version of the bytes `save_state` writes; passed to the next build's `load_state`.
+    state_version: u32 = 0,
+    _reserved: u32 = 0,
+    /// Optional: carried across a reload (old build's save, then new build's load).
+    save_state: ?SaveStateFn = null,
+    load_state: ?LoadStateFn = null,
 };
 
 /// Builds the `Api` for a system from its declarations.
@@ -127,6 +151,9 @@ pub fn api(comptime spec: struct {
     columns: []const ColumnDecl,
     run: RunFn,
     shutdown: ShutdownFn = noShutdown,
+    state_version: u32 = 0,
+    save_state: ?SaveStateFn = null,
+    load_state: ?LoadStateFn = null,
 }) Api {
     return .{
         .name = spec.name.ptr,
@@ -137,6 +164,9 @@ pub fn api(comptime spec: struct {
         .columns = spec.columns.ptr,
         .run = spec.run,
         .shutdown = spec.shutdown,
+        .state_version = spec.state_version,
+        .save_state = spec.save_state,
+        .load_state = spec.load_state,
     };
 }
 
@@ -205,7 +235,8 @@ pub inline fn store(s: []f32, i: usize, v: Vf) void {
 }
 
 test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
-    try std.testing.expectEqual(24, @sizeOf(ColumnDecl));
+    try std.testing.expectEqual(32, @sizeOf(ColumnDecl));
+    try std.testing.expectEqual(24, @offsetOf(ColumnDecl, "default"));
     try std.testing.expectEqual(8, @offsetOf(ColumnDecl, "dtype"));
     try std.testing.expectEqual(12, @offsetOf(ColumnDecl, "width"));
     try std.testing.expectEqual(16, @offsetOf(ColumnDecl, "access"));
@@ -239,7 +270,10 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
     try std.testing.expectEqual(96, @offsetOf(Frame, "message_cap"));
     try std.testing.expectEqual(104, @offsetOf(Frame, "message_len"));
 
-    try std.testing.expectEqual(56, @sizeOf(Api));
+    try std.testing.expectEqual(80, @sizeOf(Api));
+    try std.testing.expectEqual(56, @offsetOf(Api, "state_version"));
+    try std.testing.expectEqual(64, @offsetOf(Api, "save_state"));
+    try std.testing.expectEqual(72, @offsetOf(Api, "load_state"));
     try std.testing.expectEqual(4, @offsetOf(Api, "api_size"));
     try std.testing.expectEqual(8, @offsetOf(Api, "name"));
     try std.testing.expectEqual(16, @offsetOf(Api, "build_id"));

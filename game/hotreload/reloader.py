@@ -1,10 +1,15 @@
-"""Reloader: F5 -> background build -> load and check changed libraries -> swap at a frame boundary.
+"""Reloader: F5 -> background build -> canary -> load and check -> swap at a frame boundary.
 
 States: `idle` and `building`. `request()` starts a build, or, while one runs, asks for
-another once it finishes (never two builds racing; the newest source wins). The build,
-the copies, dlopen and the handshake all happen on a worker thread; `poll()`, called at
-the frame boundary, only swaps libraries that are already loaded and checked. A failed
-build or a refused library changes nothing: the old systems keep running.
+another once it finishes (never two builds racing; the newest source wins). On a worker
+thread: the build, then for each library whose bytes changed, the canary (the library
+loaded and run for a few frames on a copy of the world, in a separate process), then the
+host's own load and handshake, which also plans column changes (a new column, a widened
+one). `poll()`, at the frame boundary, checkpoints the world, applies the column changes
+and swaps the libraries in. A failed build, a failed canary or a refused library changes
+nothing: the old systems keep running. For PROBATION_STEPS steps after a swap, `step()`
+undoes the reload if a new build returns an error (see probation.py); F6 (`flip_back`)
+returns the last reloaded systems to their previous builds at once.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from game.hotreload.probation import PROBATION_STEPS, Checkpoint, Probation
 from game.hotreload.zigbuild import BuildResult, CompileError, ZigBuild
 from game.native import handshake
+from game.native.canary import CanaryWorker, WorldImage
 from game.native.errors import HandshakeError, LoadError
-from game.native.library import NativeLibrary, file_digest, remove_stale_copies
+from game.native.handshake import ColumnChange
+from game.native.library import ColumnDecl, NativeLibrary, file_digest, remove_stale_copies
 from game.native.platform import built_libraries
-from game.pipeline import Pipeline
+from game.pipeline import Pipeline, ProbationFailure
 from game.world.schema import ComponentSpec
 
 log = logging.getLogger("sandbox")
@@ -32,34 +40,49 @@ log = logging.getLogger("sandbox")
 class ReloadOutcome:
     build: BuildResult
     ready: list[NativeLibrary] = field(default_factory=list)
+    changes: list[ColumnChange] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     reason: str = "F5"
     requested_at: float = 0.0
-    # Edit-to-running, split up (seconds): copies + dlopen + plugin_entry, handshakes, swaps.
+    # Edit-to-running, split up (seconds).
+    canary_seconds: float = 0.0
     load_seconds: float = 0.0
     check_seconds: float = 0.0
     swap_seconds: float = 0.0
     total_seconds: float = 0.0
 
 
+@dataclass
+class _Snapshot:
+    """What the worker thread may read: copies taken on the main thread at request time."""
+
+    digests: dict[str, str]
+    specs: dict[str, ComponentSpec]
+    live: dict[str, tuple[ColumnDecl, ...]]
+    image: WorldImage | None
+
+
 class Reloader:
     """Rebuilds and swaps the systems of the project at `project` into `pipeline`."""
 
-    def __init__(self, project: Path, pipeline: Pipeline, optimize: str = "safe") -> None:
+    def __init__(self, project: Path, pipeline: Pipeline, optimize: str = "safe", canary: bool = True) -> None:
         self.project = project
         self.pipeline = pipeline
         self.builder = ZigBuild(project, optimize)
         self.copies = project / ".hot"
+        self.canary = CanaryWorker(self.copies) if canary else None
         self.errors: tuple[CompileError, ...] = ()
         self.message = ""
         self.reloads = 0
         self.started_at = 0.0
+        self.last_outcome: ReloadOutcome | None = None
+        self.last_swapped: list[str] = []
+        self.probation: Probation | None = None
         self._versions = itertools.count(1)
         self._skipped: dict[str, str] = {}  # demo plugins: file name -> digest, not reloaded again
         self._thread: threading.Thread | None = None
         self._outcome: ReloadOutcome | None = None
         self._again: str | None = None
-        self.last_outcome: ReloadOutcome | None = None
         remove_stale_copies(self.copies)
 
     @property
@@ -82,29 +105,51 @@ class Reloader:
     def _start(self, reason: str) -> None:
         log.info("reload started (%s)", reason)
         self.started_at = time.perf_counter()
-        digests = self.pipeline.digests()
-        specs = dict(self.pipeline.world.store.specs)
+        world = self.pipeline.world
+        snapshot = _Snapshot(
+            digests=self.pipeline.digests(),
+            specs=dict(world.store.specs),
+            live={name: slot.system.info.columns for name, slot in self.pipeline.slots.items()},
+            image=WorldImage.capture(world) if self.canary is not None else None,
+        )
         self._thread = threading.Thread(
-            target=self._work, args=(reason, self.started_at, digests, specs), name="zig-build", daemon=True
+            target=self._work, args=(reason, self.started_at, snapshot), name="zig-build", daemon=True
         )
         self._thread.start()
 
-    def _work(self, reason: str, requested_at: float, digests: Mapping[str, str], specs: Mapping[str, ComponentSpec]) -> None:
+    def _work(self, reason: str, requested_at: float, snapshot: _Snapshot) -> None:
         build = self.builder.run()
         outcome = ReloadOutcome(build, reason=reason, requested_at=requested_at)
         if build.ok:
-            self._prepare(outcome, digests, specs)
+            self._prepare(outcome, snapshot)
         self._outcome = outcome
 
-    def _prepare(self, outcome: ReloadOutcome, digests: Mapping[str, str], specs: Mapping[str, ComponentSpec]) -> None:
+    def _changed(self, digests: Mapping[str, str]) -> list[tuple[str, Path, str]]:
+        changed = []
         for name, path in built_libraries(self.builder.prefix).items():
-            source = f"ecs_systems/{name}.zig"
             try:
                 digest = file_digest(path)
             except OSError:
                 continue  # removed while we looked
-            if digest in (digests.get(path.name), self._skipped.get(path.name)):
-                continue
+            if digest not in (digests.get(path.name), self._skipped.get(path.name)):
+                changed.append((name, path, digest))
+        return changed
+
+    def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot) -> None:
+        changed = self._changed(snap.digests)
+        world_file = None
+        if changed and self.canary is not None and snap.image is not None:
+            world_file = self.canary.world_file(snap.image)
+        planned: dict[str, ColumnChange] = {}
+        for name, path, digest in changed:
+            source = f"ecs_systems/{name}.zig"
+            if world_file is not None and self.canary is not None:
+                started = time.perf_counter()
+                failure = self.canary.check(path, world_file, source)
+                outcome.canary_seconds += time.perf_counter() - started
+                if failure is not None:
+                    outcome.refused.append(failure)
+                    continue
             started = time.perf_counter()
             try:
                 lib = NativeLibrary.load(path, self.copies, next(self._versions))
@@ -114,19 +159,23 @@ class Reloader:
             finally:
                 outcome.load_seconds += time.perf_counter() - started
             if not lib.info.is_game_system:
-                self._skipped[path.name] = lib.digest
+                self._skipped[path.name] = digest
                 lib.close()
                 continue
             started = time.perf_counter()
             try:
-                handshake.check(lib.info, source, specs)
+                changes = handshake.check(lib.info, source, snap.specs)
+                _check_others(lib.info.name, source, changes, snap.live, planned)
             except HandshakeError as exc:
                 lib.close()
                 outcome.refused.append(str(exc))
                 continue
             finally:
                 outcome.check_seconds += time.perf_counter() - started
+            for change in changes:
+                planned[change.spec.name] = change
             outcome.ready.append(lib)
+        outcome.changes = list(planned.values())
 
     def poll(self) -> ReloadOutcome | None:
         """At a frame boundary: swaps in a finished build's libraries; returns its outcome."""
@@ -145,7 +194,7 @@ class Reloader:
             self._start(reason)
         return outcome
 
-    def wait(self, on_wait: Callable[[], None] | None = None, interval: float = 0.05) -> ReloadOutcome | None:
+    def wait(self, on_wait: Callable[[], None] | None = None, interval: float = 0.02) -> ReloadOutcome | None:
         """Blocks until the current build is swapped in (startup, tests), calling `on_wait` meanwhile."""
         while self.building:
             if on_wait is not None:
@@ -168,29 +217,99 @@ class Reloader:
             if not build.errors:
                 log.error("%s", build.output.strip()[-2000:])
             return
-        started = time.perf_counter()
-        for lib in outcome.ready:
-            self.pipeline.install(lib)
-        outcome.swap_seconds = time.perf_counter() - started
-        total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
         for reason in outcome.refused:
             log.error("refused: %s; the old code keeps running", reason)
+        started = time.perf_counter()
+        if outcome.ready:
+            self._swap(outcome)
+        outcome.swap_seconds = time.perf_counter() - started
+        total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
         swapped = ", ".join(f"{lib.info.name} build {lib.info.build_id} (v{lib.version})" for lib in outcome.ready)
         self.reloads += 1
-        self.message = (
-            f"reloaded {swapped}" if outcome.ready else "no system changed"
-        ) + f" in {total * 1000:.0f} ms" + (f"; {len(outcome.refused)} refused" if outcome.refused else "")
         if outcome.refused:
             self.message = f"refused: {outcome.refused[0]}"
+        else:
+            self.message = (f"reloaded {swapped}" if outcome.ready else "no system changed") + f" in {total * 1000:.0f} ms"
         log.info(
-            "reload finished in %.2f s (build %.2f s): %s",
-            total,
-            build.seconds,
-            swapped or "no system changed",
+            "reload finished in %.2f s (build %.2f s, canary %.2f s): %s%s",
+            total, build.seconds, outcome.canary_seconds, swapped or "no system changed",
+            "".join(f"; {c.describe()}" for c in outcome.changes),
         )
 
+    def _swap(self, outcome: ReloadOutcome) -> None:
+        world = self.pipeline.world
+        names = [lib.info.name for lib in outcome.ready]
+        new = [n for n in names if n not in self.pipeline.slots]
+        on_trial = bool(self.pipeline.slots)  # at startup there is nothing to roll back to
+        if on_trial:
+            self._end_probation()
+            self.probation = Probation(Checkpoint.capture(world), names, new, world.step + PROBATION_STEPS)
+        for change in outcome.changes:
+            if change.old is None:
+                world.store.add_column(change.spec)
+            else:
+                world.store.widen_column(change.spec)
+        for lib in outcome.ready:
+            self.pipeline.install(lib, probation=on_trial)
+        self.last_swapped = names
+
+    def step(self, dt: float) -> None:
+        """One simulation step; during probation, a failing new build is rolled back."""
+        probation = self.probation
+        if probation is None:
+            self.pipeline.step(dt)
+            return
+        probation.record(self.pipeline.inputs)
+        try:
+            self.pipeline.step(dt)
+        except ProbationFailure as exc:
+            self._roll_back(probation, exc)
+            return
+        if self.pipeline.world.step >= probation.until_step:
+            self._end_probation()
+
+    def _end_probation(self) -> None:
+        if self.probation is not None:
+            for name in self.probation.names:
+                if name in self.pipeline.slots:
+                    self.pipeline.slots[name].on_probation = False
+            self.probation = None
+
+    def _roll_back(self, probation: Probation, failure: ProbationFailure) -> None:
+        self.probation = None
+        probation.checkpoint.restore(self.pipeline.world)
+        for name in probation.names:
+            if name in probation.new_systems:
+                self.pipeline.remove(name)
+            else:
+                self.pipeline.flip(name, discard_current=True)
+        inputs = self.pipeline.inputs
+        live = (inputs.mouse_x, inputs.mouse_y, inputs.buttons, inputs.in_window)
+        for x, y, buttons, in_window in probation.inputs:
+            inputs.update(mouse_x=x, mouse_y=y, buttons=buttons, in_window=in_window)
+            self.pipeline.step(1.0 / 60.0)
+        inputs.update(mouse_x=live[0], mouse_y=live[1], buttons=live[2], in_window=live[3])
+        self.message = f"rolled back: {failure}"
+        log.error(
+            "%s in its first frames; rolled back %s to the previous build and replayed %d steps with it",
+            failure, ", ".join(probation.names), len(probation.inputs),
+        )
+
+    def flip_back(self) -> None:
+        """F6: the systems of the last reload return to (or again leave) their previous build."""
+        flipped = [name for name in self.last_swapped if self.pipeline.flip(name)]
+        self._end_probation()
+        if flipped:
+            self.message = "flipped " + ", ".join(
+                f"{n} to build {self.pipeline.slots[n].system.info.build_id} (v{self.pipeline.slots[n].system.library.version})"
+                for n in flipped
+            )
+            log.info("%s", self.message)
+        else:
+            self.message = "nothing to flip back to"
+
     def close(self) -> None:
-        """Cancels a running build and unloads anything loaded but not yet swapped in."""
+        """Cancels a running build, stops the canary, unloads anything loaded but not swapped in."""
         self._again = None
         if self._thread is not None:
             self.builder.cancel()
@@ -200,3 +319,26 @@ class Reloader:
             for lib in self._outcome.ready:
                 lib.close()
             self._outcome = None
+        if self.canary is not None:
+            self.canary.close()
+
+
+def _check_others(
+    name: str, source: str, changes: list[ColumnChange],
+    live: Mapping[str, tuple[ColumnDecl, ...]], planned: Mapping[str, ColumnChange],
+) -> None:
+    """A widened column must not leave another running system declaring the old layout."""
+    for change in changes:
+        if change.spec.name in planned and planned[change.spec.name].spec != change.spec:
+            raise HandshakeError(f"{source} {change.describe()}, but another system in this reload declares it otherwise")
+        if change.old is None:
+            continue
+        for other, columns in live.items():
+            if other == name:
+                continue
+            for decl in columns:
+                if decl.name == change.spec.name:
+                    raise HandshakeError(
+                        f"{source} {change.describe()}, but {other} still declares {decl.describe()}; "
+                        "change both, then press F5"
+                    )

@@ -37,6 +37,7 @@ class Access(enum.IntEnum):
 CDEF = """
 typedef struct {
     const char *name; uint32_t dtype; uint32_t width; uint32_t access; uint32_t _reserved;
+    double default_value;
 } ColumnDecl;
 
 typedef struct {
@@ -63,6 +64,9 @@ typedef struct {
     uint32_t kind; int32_t order; uint32_t column_count; const ColumnDecl *columns;
     int32_t (*run)(Frame *frame);
     void (*shutdown)(void);
+    uint32_t state_version; uint32_t _reserved;
+    int32_t (*save_state)(uint8_t *buf, uint64_t cap, uint64_t *len);
+    int32_t (*load_state)(const uint8_t *buf, uint64_t len, uint32_t version);
 } Api;
 
 const Api *plugin_entry(void);

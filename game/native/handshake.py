@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
 
 from game.native.abi import ABI_VERSION, Kind, ffi
 from game.native.errors import HandshakeError
 from game.native.library import SystemInfo
-from game.world.schema import ComponentSpec
+from game.world.schema import ComponentSpec, DType
 
 API_SIZE = ffi.sizeof("Api")
 
 
-def check(info: SystemInfo, source: str, specs: Mapping[str, ComponentSpec]) -> None:
-    """Raises HandshakeError naming the system, the field and both sides on any mismatch."""
+@dataclass(frozen=True)
+class ColumnChange:
+    """A column a new build needs the store to add (`old` None) or widen (from `old`)."""
+
+    spec: ComponentSpec
+    old: ComponentSpec | None
+
+    def describe(self) -> str:
+        if self.old is None:
+            return f"adds column {self.spec.name} ({self.spec.describe()}, default {self.spec.default:g})"
+        return f"widens column {self.spec.name} from {self.old.describe()} to {self.spec.describe()}"
+
+
+def check(info: SystemInfo, source: str, specs: Mapping[str, ComponentSpec]) -> list[ColumnChange]:
+    """Checks `info` against the host; returns the column changes it needs.
+
+    Raises HandshakeError naming the system, the field and both sides on a mismatch that
+    cannot be migrated safely (an unknown dtype, a narrower dtype, fewer elements).
+    """
     if info.abi_version != ABI_VERSION:
         raise HandshakeError(
             f"{source}: ABI version {info.abi_version}, host expects {ABI_VERSION}; rebuild with the current sdk"
@@ -26,14 +46,28 @@ def check(info: SystemInfo, source: str, specs: Mapping[str, ComponentSpec]) -> 
         raise HandshakeError(f"{source}: unknown kind {info.kind}; expected 0 (simulation), 1 (render) or 2 (demo)")
     if not info.name:
         raise HandshakeError(f"{source}: the Api has an empty name")
+    changes = []
     for decl in info.columns:
-        spec = specs.get(decl.name)
-        if spec is None:
-            known = ", ".join(specs)
-            raise HandshakeError(f"{source}: declares column {decl.name!r}, which the world does not have ({known})")
-        if decl.dtype != spec.dtype or decl.width != spec.width:
-            raise HandshakeError(
-                f"{source}: column {decl.name} declared {decl.describe()}, the world has {spec.describe()}"
-            )
         if decl.access not in (1, 2, 3):
             raise HandshakeError(f"{source}: column {decl.name} has access {decl.access}; expected 1, 2 or 3")
+        if decl.dtype not in DType._value2member_map_ or not 1 <= decl.width <= 64:
+            raise HandshakeError(f"{source}: column {decl.name} declared {decl.describe()}: unknown dtype or width")
+        if not decl.name.isidentifier():
+            raise HandshakeError(f"{source}: column name {decl.name!r} is not an identifier")
+        wanted = ComponentSpec(decl.name, DType(decl.dtype), decl.width, decl.default)
+        spec = specs.get(decl.name)
+        if spec is None:
+            changes.append(ColumnChange(wanted, None))
+        elif (spec.dtype, spec.width) != (wanted.dtype, wanted.width):
+            if not widens(spec, wanted):
+                raise HandshakeError(
+                    f"{source}: column {decl.name} declared {decl.describe()}, the world has {spec.describe()}; "
+                    "only widening (a wider dtype, more elements) is migrated"
+                )
+            changes.append(ColumnChange(ComponentSpec(decl.name, wanted.dtype, wanted.width, spec.default), spec))
+    return changes
+
+
+def widens(old: ComponentSpec, new: ComponentSpec) -> bool:
+    """True when every value of `old` fits `new` unchanged."""
+    return new.width >= old.width and bool(np.can_cast(old.dtype.numpy, new.dtype.numpy, "safe"))

@@ -31,6 +31,7 @@ class ColumnDecl:
     dtype: int
     width: int
     access: int
+    default: float = 0.0
 
     def describe(self) -> str:
         dtype = DType(self.dtype).label if self.dtype in DType._value2member_map_ else f"dtype#{self.dtype}"
@@ -52,6 +53,8 @@ class SystemInfo:
     kind: int
     order: int
     columns: tuple[ColumnDecl, ...]
+    state_version: int = 0
+    has_state_hooks: bool = False
 
     @property
     def is_game_system(self) -> bool:
@@ -127,6 +130,7 @@ def read_info(api: Any) -> SystemInfo:
             dtype=int(api.columns[i].dtype),
             width=int(api.columns[i].width),
             access=int(api.columns[i].access),
+            default=float(api.columns[i].default_value),
         )
         for i in range(min(int(api.column_count), 64))
         if api.columns != ffi.NULL
@@ -139,6 +143,8 @@ def read_info(api: Any) -> SystemInfo:
         kind=int(api.kind),
         order=int(api.order),
         columns=columns,
+        state_version=int(api.state_version),
+        has_state_hooks=api.save_state != ffi.NULL and api.load_state != ffi.NULL,
     )
 
 

@@ -47,8 +47,9 @@ class Hud:
         if reloader.building:
             out.append((f"building... {reloader.elapsed:4.1f} s", BUSY))
         elif reloader.message:
-            out.append((reloader.message, BAD if reloader.errors or reloader.message.startswith("refused") else GOOD))
-        out.append(("F5 rebuild  Space pause  mouse: left spawns, right repels  Esc quit", DIM))
+            failed = reloader.errors or reloader.message.startswith(("refused", "rolled back"))
+            out.append((reloader.message, BAD if failed else GOOD))
+        out.append(("F5 rebuild  F6 previous build  Space pause  mouse: left spawns, right repels  Esc quit", DIM))
         return out
 
     def draw(self, screen: pygame.Surface, state: HudState, pipeline: Pipeline, reloader: Reloader, now: float) -> None:

@@ -129,6 +129,24 @@ class ComponentStore:
         self._columns[spec.name] = self._allocate(spec, self._capacity)
         self.layout_version += 1
 
+    def widen_column(self, spec: ComponentSpec) -> None:
+        """Replaces column `spec.name` by a wider one, values kept, new elements at the default.
+
+        Raises KeyError for an unknown column and ValueError if `spec` would lose data.
+        """
+        old = self.specs[spec.name]
+        if spec.width < old.width or not np.can_cast(old.dtype.numpy, spec.dtype.numpy, "safe"):
+            raise ValueError(f"{spec.name}: {old.describe()} -> {spec.describe()} would lose data")
+        grown = self._allocate(spec, self._capacity)
+        values = self._columns[spec.name][: self.count].astype(spec.dtype.numpy)
+        if spec.width == 1:
+            grown[: self.count] = values
+        else:
+            grown[: self.count, : old.width] = values.reshape(self.count, old.width)
+        self._columns[spec.name] = grown
+        self.specs[spec.name] = spec
+        self.layout_version += 1
+
     def _reserve(self, rows: int) -> None:
         if rows <= self._capacity:
             return

@@ -13,7 +13,7 @@ from game.world.schema import DType
 SDK = (PROJECT_ROOT / "ecs_systems" / "sdk" / "sdk.zig").read_text()
 
 LAYOUT = {
-    "ColumnDecl": (24, {"name": 0, "dtype": 8, "width": 12, "access": 16}),
+    "ColumnDecl": (32, {"name": 0, "dtype": 8, "width": 12, "access": 16, "default_value": 24}),
     "Column": (32, {"ptr": 0, "len": 8, "stride": 16, "dtype": 24, "width": 28}),
     "Input": (16, {"mouse_x": 0, "mouse_y": 4, "buttons": 8, "mouse_in_window": 12}),
     "Target": (24, {"pixels": 0, "width": 8, "height": 12, "pitch": 16}),
@@ -25,10 +25,11 @@ LAYOUT = {
         },
     ),
     "Api": (
-        56,
+        80,
         {
             "abi_version": 0, "api_size": 4, "name": 8, "build_id": 16, "kind": 20, "order": 24,
-            "column_count": 28, "columns": 32, "run": 40, "shutdown": 48,
+            "column_count": 28, "columns": 32, "run": 40, "shutdown": 48, "state_version": 56,
+            "save_state": 64, "load_state": 72,
         },
     ),
 }
@@ -48,7 +49,8 @@ def test_sdk_pins_the_same_numbers() -> None:
         assert f"expectEqual({size}, @sizeOf({struct}))" in SDK, struct
         for field, offset in offsets.items():
             if offset:
-                assert f'expectEqual({offset}, @offsetOf({struct}, "{field}"))' in SDK, f"{struct}.{field}"
+                zig_field = "default" if field == "default_value" else field  # `default` is reserved in C
+                assert f'expectEqual({offset}, @offsetOf({struct}, "{zig_field}"))' in SDK, f"{struct}.{field}"
 
 
 def _zig_enum(name: str) -> dict[str, int]:

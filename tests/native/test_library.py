@@ -55,9 +55,13 @@ def test_handshake_names_the_column_and_both_sides(libs: dict[str, Path], tmp_pa
         wrong = dict(SPECS, vel_x=ComponentSpec("vel_x", DType.F64))
         with pytest.raises(HandshakeError, match="movement.zig: column vel_x declared f32x1, the world has f64x1"):
             handshake.check(lib.info, "movement.zig", wrong)
+        narrower = dict(SPECS, pos_x=ComponentSpec("pos_x", DType.F64))
+        with pytest.raises(HandshakeError, match="only widening"):
+            handshake.check(lib.info, "movement.zig", narrower)
         missing = {k: v for k, v in SPECS.items() if k != "pos_y"}
-        with pytest.raises(HandshakeError, match="declares column 'pos_y'"):
-            handshake.check(lib.info, "movement.zig", missing)
+        (change,) = handshake.check(lib.info, "movement.zig", missing)
+        assert change.old is None and change.spec.name == "pos_y"
+        assert handshake.check(lib.info, "movement.zig", SPECS) == []
     finally:
         lib.close()
 
