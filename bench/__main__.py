@@ -110,7 +110,8 @@ def markdown(r: dict[str, object]) -> str:
     e = r["edit_to_running"]
     lines += ["", f"## Edit-to-running (one-line edit of movement.zig, F5 with 100k entities, {e['reloads']} reloads)", "",  # type: ignore[index]
               "| part | p50 ms | p95 ms |", "|---|---:|---:|"]
-    for part in ("total", "build", "load", "checks", "swap"):
+    e.setdefault("canary", {"p50_ms": float("nan"), "p95_ms": float("nan")})  # type: ignore[union-attr]
+    for part in ("total", "build", "canary", "load", "checks", "swap"):
         lines.append(f"| {part} | {e[part]['p50_ms']:.1f} | {e[part]['p95_ms']:.1f} |")  # type: ignore[index]
     d = r["frames_during_build"]
     lines += ["", f"## Frames while a build runs ({d['entities']:,} entities, paced at 60 FPS)", "",  # type: ignore[index]

@@ -61,7 +61,7 @@ def edit_to_running(project: Path, reloads: int) -> dict[str, object]:
     """F5 after a one-line edit of movement.zig, `reloads` times: total and its parts."""
     g = game(project, 100_000)
     source = project / "ecs_systems" / "movement.zig"
-    parts: dict[str, list[float]] = {"total": [], "build": [], "load": [], "checks": [], "swap": []}
+    parts: dict[str, list[float]] = {"total": [], "build": [], "canary": [], "load": [], "checks": [], "swap": []}
     try:
         for _ in range(reloads):
             bump(source)
@@ -73,6 +73,7 @@ def edit_to_running(project: Path, reloads: int) -> dict[str, object]:
                 raise RuntimeError(f"reload swapped nothing: {g.reloader.message}")
             parts["total"].append(outcome.total_seconds * 1e3)
             parts["build"].append(outcome.build.seconds * 1e3)
+            parts["canary"].append(outcome.canary_seconds * 1e3)
             parts["load"].append(outcome.load_seconds * 1e3)
             parts["checks"].append(outcome.check_seconds * 1e3)
             parts["swap"].append(outcome.swap_seconds * 1e3)
