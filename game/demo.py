@@ -20,7 +20,7 @@ from typing import TextIO, TypeVar
 from game.hotreload.zigbuild import ZigBuild
 from game.native.abi import MESSAGE_CAPACITY, Status, ffi
 from game.native.errors import LoadError
-from game.native.library import NativeLibrary
+from game.native.library import NativeLibrary, probe
 from game.native.platform import built_libraries
 
 T = TypeVar("T")
@@ -57,8 +57,14 @@ class Demo:
         if not result.ok:
             raise DemoError(f"zig build failed: {result.summary}")
 
-    def open(self, path: Path) -> NativeLibrary:
-        """Opens `path`, retrying while it is missing or not yet loadable (a build still writing it)."""
+    def open(self, path: Path, probe_first: bool = False) -> NativeLibrary:
+        """Opens `path`, retrying while it is missing or not yet loadable (a build still writing it).
+        A library the user named is first loaded in a child process (`probe`): a malformed
+        file can crash dlopen itself, and the demo must end with a message, not a crash."""
+        if probe_first and path.is_file():
+            failure = probe(path, self.copies)
+            if failure is not None:
+                raise DemoError(f"cannot load {path}: {failure}")
         deadline = time.perf_counter() + self.retry_seconds
         while True:
             self._versions += 1
@@ -108,8 +114,9 @@ class Demo:
                 raise DemoError(f"zig build made no plugin_a/plugin_b under {self.builder.prefix}")
             path_a, path_b = built["plugin_a"], built["plugin_b"]
         source = self.project / "ecs_systems" / "plugin_a.zig"
-        a = self._timed(f"load {path_a.name}", lambda: self.open(path_a))
-        b = self._timed(f"load {path_b.name}", lambda: self.open(path_b))
+        given = bool(libraries)
+        a = self._timed(f"load {path_a.name}", lambda: self.open(path_a, probe_first=given))
+        b = self._timed(f"load {path_b.name}", lambda: self.open(path_b, probe_first=given))
         try:
             self.out.write(f"  {self._timed('run plugin_a', lambda: self.run(a))}\n")
             self.out.write(f"  {self._timed('run plugin_b', lambda: self.run(b))}\n")

@@ -44,6 +44,7 @@ class ReloadOutcome:
     refused: list[str] = field(default_factory=list)
     reason: str = "F5"
     requested_at: float = 0.0
+    stale: bool = False
     # Edit-to-running, split up (seconds).
     canary_seconds: float = 0.0
     load_seconds: float = 0.0
@@ -118,15 +119,37 @@ class Reloader:
         self._thread.start()
 
     def _work(self, reason: str, requested_at: float, snapshot: _Snapshot) -> None:
+        sources = self.sources()
         build = self.builder.run()
         outcome = ReloadOutcome(build, reason=reason, requested_at=requested_at)
         if build.ok:
-            self._prepare(outcome, snapshot)
+            self._prepare(outcome, snapshot, set(sources))
+        if self.sources() != sources:
+            outcome.stale = True  # a source was saved while zig read it: build once more
         self._outcome = outcome
 
-    def _changed(self, digests: Mapping[str, str]) -> list[tuple[str, Path, str]]:
+    def sources(self) -> dict[str, tuple[int, int]]:
+        """Each system source's (mtime, size), by system name."""
+        found = {}
+        for path in sorted((self.project / "ecs_systems").glob("*.zig")):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            found[path.stem] = (st.st_mtime_ns, st.st_size)
+        return found
+
+    def _changed(self, digests: Mapping[str, str], sources: set[str]) -> list[tuple[str, Path, str]]:
+        """Libraries in the build's output whose bytes differ from the live ones. Only a
+        library with a source in ecs_systems/ counts: anything else in zig-out was not made
+        by this project's build (or its source is gone) and is never loaded."""
         changed = []
         for name, path in built_libraries(self.builder.prefix).items():
+            if name not in sources:
+                if path.name not in self._skipped:
+                    self._skipped[path.name] = ""
+                    log.warning("ignoring %s: no ecs_systems/%s.zig made it", path, name)
+                continue
             try:
                 digest = file_digest(path)
             except OSError:
@@ -135,8 +158,8 @@ class Reloader:
                 changed.append((name, path, digest))
         return changed
 
-    def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot) -> None:
-        changed = self._changed(snap.digests)
+    def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot, sources: set[str]) -> None:
+        changed = self._changed(snap.digests, sources)
         world_file = None
         if changed and self.canary is not None and snap.image is not None:
             world_file = self.canary.world_file(snap.image)
@@ -189,6 +212,9 @@ class Reloader:
         self._outcome = None
         self._apply(outcome)
         self.last_outcome = outcome
+        if outcome.stale and self._again is None:
+            log.info("a source changed during the build; building again so the newest source wins")
+            self._again = "source saved during the build"
         if self._again is not None:
             reason, self._again = self._again, None
             self._start(reason)

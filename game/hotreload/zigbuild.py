@@ -49,8 +49,9 @@ class BuildResult:
         if self.errors:
             more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
             return f"build failed: {self.errors[0]}{more}"
-        tail = [ln.strip() for ln in self.output.splitlines() if ln.strip()]
-        return f"build failed (exit {self.returncode}): {tail[-1] if tail else 'no output'}"
+        lines = [ln.strip() for ln in self.output.splitlines() if ln.strip()]
+        said = next((ln for ln in lines if ln.startswith("error: ")), lines[-1] if lines else "no output")
+        return f"build failed (exit {self.returncode}): {said.removeprefix('error: ')}"
 
 
 def parse_errors(output: str) -> tuple[CompileError, ...]:
@@ -71,14 +72,17 @@ def parse_errors(output: str) -> tuple[CompileError, ...]:
 class ZigBuild:
     """Builds the project at `project` into `project/zig-out` (or `prefix`)."""
 
-    def __init__(self, project: Path, optimize: str = "safe", prefix: Path | None = None) -> None:
+    def __init__(
+        self, project: Path, optimize: str = "safe", prefix: Path | None = None, zig: Sequence[str] | None = None
+    ) -> None:
         self.project = project
         self.optimize = optimize
         self.prefix = prefix or project / "zig-out"
+        self.zig = list(zig) if zig is not None else [sys.executable, "-m", "ziglang"]
         self._proc: subprocess.Popen[str] | None = None
 
     def command(self, step: str | None = None, extra: Sequence[str] = ()) -> list[str]:
-        cmd = [sys.executable, "-m", "ziglang", "build"]
+        cmd = [*self.zig, "build"]
         if step:
             cmd.append(step)
         return [*cmd, f"-Doptimize={self.optimize}", "--prefix", str(self.prefix), "--color", "off", *extra]
@@ -103,7 +107,8 @@ class ZigBuild:
             self.cancel()
             output, code = f"zig build did not finish within {timeout} s", -1
         except OSError as exc:
-            output, code = f"cannot start the Zig compiler ({sys.executable} -m ziglang): {exc}", -1
+            zig = " ".join(self.zig)
+            output, code = f"cannot start the Zig compiler ({zig}): {exc.strerror or exc}; reinstall with pip install -e .", -1
         finally:
             self._proc = None
         seconds = time.perf_counter() - start

@@ -97,9 +97,12 @@ class CanaryWorker:
         return path
 
     def check(self, library: Path, world_file: Path, name: str) -> str | None:
-        """Runs `library` in the worker; None if it passed, else a one-line reason."""
+        """Runs `library` in the worker; None if it passed, else a one-line reason naming `name`."""
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
-        job = {"library": str(library), "world": str(world_file), "frames": self.frames, "copies": str(self.copies)}
+        job = {
+            "library": str(library), "world": str(world_file), "frames": self.frames,
+            "copies": str(self.copies), "source": name,
+        }
         assert proc.stdin is not None and self._stderr is not None
         mark = self._stderr.tell()
         try:
@@ -110,7 +113,7 @@ class CanaryWorker:
         try:
             line = self._lines.get(timeout=self.timeout)
         except queue.Empty:
-            line = ""
+            line = ""  # silence: the system is stuck
         if line == "":
             proc.kill()
             proc.wait()
@@ -119,7 +122,7 @@ class CanaryWorker:
         if line is None:
             return self._died(proc, name, mark)
         verdict = json.loads(line)
-        return None if verdict["ok"] else f"{name}: {verdict['error']}"
+        return None if verdict["ok"] else str(verdict["error"])  # it names the file already
 
     def _died(self, proc: subprocess.Popen[str], name: str, mark: int) -> str:
         code = proc.wait()
@@ -172,9 +175,9 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     try:
         lib = NativeLibrary.load(library, Path(job["copies"]), version=0)
     except LoadError as exc:
-        return {"ok": False, "error": str(exc)}
+        return {"ok": False, "error": f"{job['source']}: {exc}"}
     try:
-        for change in handshake.check(lib.info, f"ecs_systems/{lib.info.name}.zig", world.store.specs):
+        for change in handshake.check(lib.info, job["source"], world.store.specs):
             if change.old is None:
                 world.store.add_column(change.spec)
             else:
@@ -185,8 +188,10 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
         for _ in range(job["frames"]):
             system.run(1.0 / 60.0, target)
             world.step += 1
-    except (HandshakeError, SystemRunError) as exc:
+    except HandshakeError as exc:
         return {"ok": False, "error": str(exc)}
+    except SystemRunError as exc:
+        return {"ok": False, "error": f"{job['source']}: {exc}"}
     finally:
         lib.close()
     return {"ok": True}

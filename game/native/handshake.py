@@ -46,6 +46,9 @@ def check(info: SystemInfo, source: str, specs: Mapping[str, ComponentSpec]) -> 
         raise HandshakeError(f"{source}: unknown kind {info.kind}; expected 0 (simulation), 1 (render) or 2 (demo)")
     if not info.name:
         raise HandshakeError(f"{source}: the Api has an empty name")
+    if not (info.has_run and info.has_shutdown):
+        missing = "run" if not info.has_run else "shutdown"
+        raise HandshakeError(f"{source}: the Api's {missing} is NULL; give sdk.api a function for it")
     changes = []
     for decl in info.columns:
         if decl.access not in (1, 2, 3):

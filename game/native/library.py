@@ -12,6 +12,9 @@ import hashlib
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from game.native.abi import Access, Kind, ffi
 from game.native.errors import LoadError
 from game.world.schema import DType
 
+MAX_COLUMNS = 64
 _COPY = re.compile(r"^(?P<name>.+)\.v(?P<version>\d+)\.(?P<pid>\d+)\.(so|dll|dylib)$")
 
 
@@ -55,6 +59,8 @@ class SystemInfo:
     columns: tuple[ColumnDecl, ...]
     state_version: int = 0
     has_state_hooks: bool = False
+    has_run: bool = True
+    has_shutdown: bool = True
 
     @property
     def is_game_system(self) -> bool:
@@ -122,6 +128,28 @@ class NativeLibrary:
         return self._closed
 
 
+def probe(path: Path, copies: Path, timeout: float = 30.0) -> str | None:
+    """Loads `path` in a child process first: a malformed file can crash dlopen itself
+    (seen here: a bus error), and then only the child dies. None if it loads, else why not."""
+    code = (
+        "import sys; from pathlib import Path; from game.native.library import NativeLibrary; "
+        "NativeLibrary.load(Path(sys.argv[1]), Path(sys.argv[2]), 0).close()"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path), str(copies)], capture_output=True, text=True,
+            timeout=timeout, cwd=Path(__file__).resolve().parents[2],
+        )
+    except subprocess.TimeoutExpired:
+        return f"{path.name}: loading it did not finish within {timeout:.0f} s"
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        return f"{path.name}: loading it crashed the loader ({signal.Signals(-done.returncode).name})"
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    return lines[-1].split(": ", 1)[-1] if lines else f"{path.name}: cannot be loaded"
+
+
 def read_info(api: Any) -> SystemInfo:
     """Copies the Api struct's fields into Python values."""
     columns = tuple(
@@ -132,7 +160,7 @@ def read_info(api: Any) -> SystemInfo:
             access=int(api.columns[i].access),
             default=float(api.columns[i].default_value),
         )
-        for i in range(min(int(api.column_count), 64))
+        for i in range(min(int(api.column_count), MAX_COLUMNS))
         if api.columns != ffi.NULL
     )
     return SystemInfo(
@@ -145,6 +173,8 @@ def read_info(api: Any) -> SystemInfo:
         columns=columns,
         state_version=int(api.state_version),
         has_state_hooks=api.save_state != ffi.NULL and api.load_state != ffi.NULL,
+        has_run=api.run != ffi.NULL,
+        has_shutdown=api.shutdown != ffi.NULL,
     )
 
 

@@ -1,0 +1,157 @@
+"""The bad-input catalogue: each one is a one-line error naming the file and what to do,
+the game keeps running, and the world is what it would have been without it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from game.app import Game
+from game.hotreload.zigbuild import ZigBuild
+from game.native.canary import CanaryWorker, WorldImage
+from game.native.library import probe
+from game.world import spawn
+from game.world.world import World
+from tests.conftest import edit, headless
+from tests.test_reload import assert_same, press
+from tests.test_safe_reload import HEADER, add, reference, run_with_edit, system  # noqa: F401  (fixture)
+
+NO_ENTRY = HEADER + "fn helper() void {}\ncomptime { _ = helper; }\n"
+NULL_ENTRY = HEADER + "export fn plugin_entry() ?*const sdk.Api {\n    return null;\n}\n"
+NULL_RUN = HEADER + """
+const Raw = extern struct {
+    abi_version: u32 = sdk.abi_version, api_size: u32 = @sizeOf(sdk.Api), name: [*:0]const u8 = "norun",
+    build_id: u32 = 1, kind: u32 = 0, order: i32 = 0, column_count: u32 = 0, columns: ?*const anyopaque = null,
+    run: ?*const anyopaque = null, shutdown: ?*const anyopaque = null, state_version: u32 = 0, _r: u32 = 0,
+    save_state: ?*const anyopaque = null, load_state: ?*const anyopaque = null,
+};
+const raw = Raw{};
+export fn plugin_entry() *const Raw {
+    return &raw;
+}
+"""
+
+CATALOGUE = {
+    "no_plugin_entry": (NO_ENTRY, r"refused: .*libno_plugin_entry\.so: exports no plugin_entry; every system must `export fn plugin_entry`"),
+    "null_plugin_entry": (NULL_ENTRY, r"refused: .*plugin_entry returned NULL; it must return a pointer to its sdk\.Api"),
+    "null_run": (NULL_RUN, r"refused: ecs_systems/null_run\.zig: the Api's run is NULL; give sdk\.api a function for it"),
+    "writes_past_its_column": (
+        system("overrun", "    const xs = sdk.slice(frame, 0, .f32) catch return 2;\n    var i: usize = 0;\n"
+               "    while (i <= xs.len) : (i += 1) xs[i] = 0;\n    return sdk.ok;"),
+        r"refused: .*canary crashed \(killed by SIG\w+\): zig system panic: index out of bounds",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CATALOGUE))
+def test_bad_system_is_refused_with_a_clear_line(case: str, project: Path, reference: dict[str, np.ndarray]) -> None:  # noqa: F811
+    source, pattern = CATALOGUE[case]
+    game = run_with_edit(project, add(case, source))
+    assert re.search(pattern, game.reloader.message), game.reloader.message
+    assert "\n" not in game.reloader.message
+    assert_same(reference, game.final_state)  # type: ignore[attr-defined]
+
+
+def test_syntax_and_type_errors_name_file_line_and_column(project: Path, reference: dict[str, np.ndarray]) -> None:  # noqa: F811
+    game = run_with_edit(project, lambda s: edit(s / "bounds.zig", "bounce(px, vx, frame.world_width);", 'bounce(px, vx, "wide");'))
+    assert re.match(r"build failed: ecs_systems/bounds\.zig:\d+:\d+: ", game.reloader.message), game.reloader.message
+    assert_same(reference, game.final_state)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def foreign_libraries(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Files that are not loadable systems: junk, a truncated library, one for another CPU."""
+    out = tmp_path_factory.mktemp("foreign")
+    real = built_project / "zig-out" / "lib" / "libmovement.so"
+    (out / "libjunk.so").write_bytes(b"\x7fELF" + bytes(range(256)) * 8)
+    (out / "libtruncated.so").write_bytes(real.read_bytes()[: real.stat().st_size // 3])
+    arm = ZigBuild(built_project, prefix=out / "arm").run(timeout=600, extra=["-Dtarget=aarch64-linux"])
+    assert arm.ok, arm.output
+    shutil.copy(out / "arm" / "lib" / "libmovement.so", out / "libarm.so")
+    return {p.stem.removeprefix("lib"): p for p in out.glob("*.so")}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ELF files")
+@pytest.mark.parametrize("kind", ["junk", "truncated", "arm"])
+def test_foreign_files_are_refused_by_the_canary_and_the_host_survives(
+    kind: str, foreign_libraries: dict[str, Path], tmp_path: Path
+) -> None:
+    """The host never dlopens such a file itself: dlopen of a malformed ELF can crash the
+    process (a bus error, seen here), which is why the canary always loads first."""
+    path = foreign_libraries[kind]
+    world = World(64, 64, seed=1)
+    world.spawn(10, spawn.scatter(world.rng, 10, 64, 64))
+    worker = CanaryWorker(tmp_path / "copies")
+    try:
+        verdict = worker.check(path, worker.world_file(WorldImage.capture(world)), kind)
+    finally:
+        worker.close()
+    assert verdict is not None and verdict.startswith(kind), verdict
+    assert "not a loadable shared library" in verdict or "canary crashed" in verdict, verdict
+    assert probe(path, tmp_path / "copies") is not None
+
+
+def test_a_missing_compiler_is_a_clear_error_and_the_game_goes_on(project: Path) -> None:
+    game = Game(headless(project))
+    try:
+        assert game.start()
+        live = {n: s.system.library for n, s in game.pipeline.slots.items()}
+        game.reloader.builder.zig = [str(project / "no-python-here"), "-m", "ziglang"]
+        press(game, pygame.K_F5)
+        game.frame()
+        game.reloader.wait()
+        assert "cannot start the Zig compiler" in game.reloader.message
+        assert "reinstall with pip install -e ." in game.reloader.message
+        game.reloader.builder.zig = [sys.executable, "-m", "no_such_zig_module"]
+        press(game, pygame.K_F5)
+        game.frame()
+        game.reloader.wait()
+        assert "No module named no_such_zig_module" in game.reloader.message
+        game.frame()
+        assert {n: s.system.library for n, s in game.pipeline.slots.items()} == live
+    finally:
+        game.close()
+
+
+def test_an_unwritable_build_directory_is_a_clear_error(project: Path) -> None:
+    blocker = project / "not-a-dir"
+    blocker.write_text("a file where the output folder should go")
+    result = ZigBuild(project, prefix=blocker / "zig-out").run(timeout=300)
+    assert not result.ok
+    assert "not-a-dir" in result.summary and "NotDir" in result.summary, result.summary
+
+
+def test_a_source_saved_mid_build_is_built_again_so_the_newest_wins(project: Path) -> None:
+    game = Game(headless(project))
+    try:
+        assert game.start()
+        source = project / "ecs_systems" / "movement.zig"
+        edit(source, "build_id: u32 = 1;", "build_id: u32 = 2;")
+        press(game, pygame.K_F5)
+        game.frame()
+        time.sleep(0.05)
+        edit(source, "build_id: u32 = 2;", "build_id: u32 = 3;")  # saved while zig builds
+        for _ in range(3):
+            game.reloader.wait()
+            game.frame()
+        assert game.pipeline.slots["movement"].system.info.build_id == 3
+    finally:
+        game.close()
+
+
+def test_a_library_without_a_source_is_never_loaded(project: Path) -> None:
+    lib_dir = project / "zig-out" / "lib"
+    shutil.copy(lib_dir / "libbounds.so", lib_dir / "libintruder.so")
+    game = Game(headless(project))
+    try:
+        assert game.start()
+        assert "intruder" not in game.pipeline.slots and "bounds" in game.pipeline.slots
+    finally:
+        game.close()
