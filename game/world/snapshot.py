@@ -53,7 +53,10 @@ def load(path: Path, world: World) -> None:
 
 def _read(path: Path, world: World) -> tuple[dict[str, object], np.ndarray, dict[str, np.ndarray]]:
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise WorldFileError(f"{path}: not a world file (a bare array, not an .npz archive)")
+        with loaded as npz:
             data = {k: npz[k] for k in npz.files}
     except FileNotFoundError:
         raise WorldFileError(f"{path}: no such file") from None

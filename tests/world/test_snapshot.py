@@ -73,6 +73,14 @@ def test_foreign_npz_and_wrong_dtype_are_refused(tmp_path: Path) -> None:
         snapshot.load(bad, world)
 
 
+def test_a_bare_npy_array_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "array.npz"
+    with path.open("wb") as f:
+        np.save(f, np.arange(3))
+    with pytest.raises(WorldFileError, match="a bare array"):
+        snapshot.load(path, make_world())
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(WorldFileError, match="no such file"):
         snapshot.load(tmp_path / "nope.npz", make_world())
