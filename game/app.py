@@ -1,10 +1,11 @@
-"""The game: pygame events and hotkeys, one fixed simulation step a frame, drawing, the HUD.
+"""The game: pygame events and hotkeys, fixed simulation steps, drawing, the HUD.
 
-Each frame: scripted keys are posted into pygame's event queue, events are handled (F5,
-Space, Esc, mouse), the reloader swaps in a finished build (the frame boundary), one
-fixed step of 1/60 s runs unless paused, and the frame is drawn. Stepping exactly once a
-frame keeps runs reproducible: the same flags give the same world, windowed or headless,
-paced or `--fast`. A slow machine slows the simulation instead of skipping steps.
+Each frame: scripted keys are posted into pygame's event queue, events are handled (see
+`game/controls.py` for every key), watch mode may ask for a reload, the reloader swaps in
+a finished build (the frame boundary), whole fixed steps of 1/60 s run (one at normal
+speed, none while paused), and the frame is drawn. Whole fixed steps keep runs
+reproducible: the same flags give the same world, windowed or headless, paced or `--fast`.
+A slow machine slows the simulation instead of skipping steps.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 from game.cli import Options
 
@@ -32,13 +35,17 @@ class Game:
         import esper
         import pygame
 
+        from game.controls import Speed
         from game.hotreload.reloader import Reloader
+        from game.hotreload.watcher import SourceWatcher
         from game.native.system import InputState
         from game.pipeline import Pipeline
         from game.render.hud import Hud
         from game.render.renderer import Renderer
         from game.spawner import MouseSpawner
-        from game.world import registry, snapshot, spawn
+        from game.world import registry, snapshot
+        from game.world.history import History
+        from game.world.scenes import SCENES
         from game.world.world import World
 
         self.options = options
@@ -46,20 +53,26 @@ class Game:
         pygame.display.init()
         pygame.font.init()
         self.screen = pygame.display.set_mode(options.size)
-        pygame.display.set_caption("ECS sandbox: edit ecs_systems/*.zig, press F5")
+        pygame.display.set_caption("ECS sandbox: edit ecs_systems/*.zig, press F5 (F1: keys)")
         self.clock = pygame.time.Clock()
 
         registry.use_fresh_world()
-        width, height = options.size
-        self.world = World(width, height, options.seed)
+        self.world = World(*options.size, options.seed)
+        self.scenes = list(SCENES)
+        self.scene = options.scene
         if options.load_world is not None:
             snapshot.load(options.load_world, self.world)
         else:
-            self.world.spawn(options.entities, spawn.scatter(self.world.rng, options.entities, width, height))
+            self._spawn_scene()
         self.inputs = InputState()
         self.pipeline = Pipeline(self.world, self.inputs)
         esper.add_processor(MouseSpawner(self.world, self.inputs), priority=-MouseSpawner.order)
         self.reloader = Reloader(options.project, self.pipeline, options.optimize, canary=options.canary)
+        self.watcher = SourceWatcher(options.project / "ecs_systems")
+        if options.watch:
+            self.watcher.start()
+        self.history = History()
+        self.speed = Speed()
         self.renderer = Renderer(options.size)
         self.hud = Hud()
         self.keys = {name: pygame.key.key_code(name) for _, name in options.keys}
@@ -67,7 +80,29 @@ class Game:
         self.frame_index = 0
         self.work_ms = 0.0
         self.paused = False
+        self.single_steps = 0
+        self.selected: str | None = None
         self.running = True
+        self.actions = self._actions()
+
+    def _actions(self) -> dict[int, Callable[[], None]]:
+        pg = self.pygame
+        actions: dict[int, Callable[[], None]] = {
+            pg.K_ESCAPE: self.quit, pg.K_F1: self.hud.toggle_help, pg.K_F5: lambda: self.reloader.request("F5"),
+            pg.K_F6: self.reloader.flip_back, pg.K_w: self.toggle_watch, pg.K_SPACE: self.toggle_pause,
+            pg.K_PERIOD: self.step_once, pg.K_MINUS: self.speed.slower, pg.K_EQUALS: self.speed.faster,
+            pg.K_r: self.rewind, pg.K_F9: self.quick_save, pg.K_F10: self.quick_load, pg.K_TAB: self.next_scene,
+            pg.K_BACKSPACE: lambda: self.hud.dismiss(self.reloader.errors), pg.K_F12: self.screenshot,
+        }
+        for i in range(1, 10):
+            actions[getattr(pg, f"K_{i}")] = lambda i=i: self.select(i)  # type: ignore[misc]
+        return actions
+
+    def _spawn_scene(self) -> None:
+        from game.world.scenes import SCENES
+
+        n, (w, h) = self.options.entities, self.options.size
+        self.world.spawn(n, SCENES[self.scene](self.world.rng, n, w, h))
 
     def start(self) -> bool:
         """Builds and loads the systems (blocking, with progress); False if none could be loaded."""
@@ -84,10 +119,10 @@ class Game:
             self._pump_while_loading(now - started)
 
         self.reloader.wait(on_wait=progress)
-        names = ", ".join(self.pipeline.slots) or "none"
         log.info(
-            "game running: %d entities, seed %d, systems: %s",
-            self.world.count, self.options.seed, names,
+            "game running: %d entities, scene %s, seed %d, systems: %s%s",
+            self.world.count, self.scene, self.options.seed, ", ".join(self.pipeline.slots) or "none",
+            "; watching ecs_systems/" if self.watcher.running else "",
         )
         return bool(self.pipeline.slots)
 
@@ -102,7 +137,7 @@ class Game:
         pg.display.flip()
 
     def frame(self) -> None:
-        """One frame: input, reload at the boundary, one fixed step, draw."""
+        """One frame: input, reload at the boundary, whole fixed steps, draw."""
         pg = self.pygame
         start = time.perf_counter()
         while self.script and self.script[0][0] <= self.frame_index:
@@ -110,49 +145,129 @@ class Game:
             pg.event.post(pg.event.Event(pg.KEYDOWN, key=self.keys[name], mod=0, unicode="", scancode=0))
         for event in pg.event.get():
             self.handle(event)
+        if self.watcher.running and (reason := self.watcher.due()) is not None:
+            self.reloader.request(reason)
         self.reloader.poll()
-        if not self.paused:
+        steps = (0 if self.paused else self.speed.steps(self.frame_index)) + self.single_steps
+        self.single_steps = 0
+        for _ in range(steps):
             self.reloader.step(DT)
+            self.history.record(self.world)
         self.draw()
         self.frame_index += 1
         self.work_ms = (time.perf_counter() - start) * 1000.0  # the frame's work, without the pacing wait
         self.clock.tick(0 if self.options.fast else FPS_CAP)
 
-    def handle(self, event: object) -> None:
+    def handle(self, event: Any) -> None:
         pg = self.pygame
-        etype = event.type  # type: ignore[attr-defined]
-        if etype == pg.QUIT:
-            self.running = False
-        elif etype == pg.KEYDOWN:
-            key = event.key  # type: ignore[attr-defined]
-            if key == pg.K_ESCAPE:
-                self.running = False
-            elif key == pg.K_F5:
-                self.reloader.request("F5")
-            elif key == pg.K_F6:
-                self.reloader.flip_back()
-            elif key == pg.K_SPACE:
-                self.paused = not self.paused
-                log.info("paused" if self.paused else "resumed")
-        elif etype == pg.MOUSEMOTION:
-            x, y = event.pos  # type: ignore[attr-defined]
+        if event.type == pg.QUIT:
+            self.quit()
+        elif event.type == pg.KEYDOWN:
+            action = self.actions.get(event.key)
+            if action is not None:
+                action()
+        elif event.type == pg.MOUSEMOTION:
+            x, y = event.pos
             self.inputs.update(mouse_x=x, mouse_y=y, in_window=True)
-        elif etype in (pg.MOUSEBUTTONDOWN, pg.MOUSEBUTTONUP):
-            button = event.button  # type: ignore[attr-defined]
-            if 1 <= button <= 3:
-                bit = 1 << (button - 1)
-                held = self.inputs.buttons
-                self.inputs.update(buttons=held | bit if etype == pg.MOUSEBUTTONDOWN else held & ~bit)
-        elif etype == pg.WINDOWLEAVE:
+        elif event.type in (pg.MOUSEBUTTONDOWN, pg.MOUSEBUTTONUP) and 1 <= event.button <= 3:
+            bit, held = 1 << (event.button - 1), self.inputs.buttons
+            self.inputs.update(buttons=held | bit if event.type == pg.MOUSEBUTTONDOWN else held & ~bit)
+        elif event.type == pg.WINDOWLEAVE:
             self.inputs.update(in_window=False, buttons=0)
-        elif etype == pg.WINDOWENTER:
+        elif event.type == pg.WINDOWENTER:
             self.inputs.update(in_window=True)
+
+    # --- actions (see game/controls.py) ----------------------------------------------
+
+    def quit(self) -> None:
+        self.running = False
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        log.info("paused" if self.paused else "resumed")
+
+    def step_once(self) -> None:
+        if self.paused:
+            self.single_steps += 1
+
+    def toggle_watch(self) -> None:
+        if self.watcher.running:
+            self.watcher.stop()
+        else:
+            self.watcher.start()
+        self.hud.toast(f"watch mode {'on' if self.watcher.running else 'off'}")
+        log.info("watch mode %s", "on" if self.watcher.running else "off")
+
+    def select(self, number: int) -> None:
+        """Number keys: select the n-th system; the same number again switches it off or on."""
+        names = list(self.pipeline.slots)
+        if number > len(names):
+            return
+        name = names[number - 1]
+        if self.selected == name:
+            slot = self.pipeline.slots[name]
+            slot.enabled = not slot.enabled
+            self.hud.toast(f"{name} {'on' if slot.enabled else 'off'}")
+            log.info("%s switched %s", name, "on" if slot.enabled else "off")
+        self.selected = name
+
+    def rewind(self) -> None:
+        self.reloader.end_probation()
+        step = self.history.rewind(self.world)
+        self.hud.toast(f"rewound to step {step}" if step is not None else "nothing recorded yet")
+        log.info("rewound to step %s", step)
+
+    def quick_save(self) -> None:
+        from game.world import snapshot
+
+        path = self.options.project / "saves" / "quick.npz"
+        snapshot.save(self.world, path)
+        self.hud.toast(f"saved {self.world.count:,} entities")
+        log.info("quick-saved %d entities to %s", self.world.count, path)
+
+    def quick_load(self) -> None:
+        from game.world import snapshot
+
+        path = self.options.project / "saves" / "quick.npz"
+        try:
+            snapshot.load(path, self.world)
+        except snapshot.WorldFileError as exc:
+            self.hud.toast(f"cannot load: {exc}")
+            log.error("quick-load: %s", exc)
+            return
+        self.reloader.end_probation()
+        self.history.clear()
+        self.hud.toast(f"loaded step {self.world.step}")
+        log.info("quick-loaded %s", path)
+
+    def next_scene(self) -> None:
+        self.scene = self.scenes[(self.scenes.index(self.scene) + 1) % len(self.scenes)]
+        self.reloader.end_probation()
+        self.history.clear()
+        self.world.reset()
+        self._spawn_scene()
+        self.hud.toast(f"scene: {self.scene}")
+        log.info("scene %s: %d entities", self.scene, self.world.count)
+
+    def screenshot(self) -> str:
+        folder = self.options.project / "screenshots"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"sandbox-{time.strftime('%Y%m%d-%H%M%S')}-{self.frame_index}.png"
+        self.pygame.image.save(self.screen, str(path))
+        self.hud.toast(f"screenshot {path.name}")
+        log.info("screenshot %s", path)
+        return str(path)
+
+    # ---------------------------------------------------------------------------------
 
     def draw(self) -> None:
         from game.render.hud import HudState
 
         self.renderer.draw(self.pipeline, self.screen)
-        state = HudState(self.clock.get_fps(), self.paused, self.world.step, self.world.count)
+        state = HudState(
+            self.clock.get_fps(), self.paused, self.world.step, self.world.count, self.speed.label(),
+            self.watcher.running, self.scene, self.selected,
+        )
         self.hud.draw(self.screen, state, self.pipeline, self.reloader, time.perf_counter())
         self.pygame.display.flip()
 
@@ -167,6 +282,7 @@ class Game:
 
         if self.reloader.building:
             log.info("exit: cancelling the build in progress")
+        self.watcher.stop()
         self.reloader.close()
         if self.options.save_world is not None:
             snapshot.save(self.world, self.options.save_world)

@@ -29,6 +29,8 @@ class Options:
     project: Path = PROJECT_ROOT
     optimize: str = "safe"
     canary: bool = True
+    watch: bool = False
+    scene: str = "drift"
 
 
 def parse_keys(text: str) -> list[tuple[int, str]]:
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-world", type=Path, metavar="PATH", help="write every column and id to an .npz at exit")
     p.add_argument("--load-world", type=Path, metavar="PATH", help="start from a world saved with --save-world")
     p.add_argument("--size", default="1280x720", metavar="WxH", help="world and window size (default %(default)s)")
+    p.add_argument("--watch", action="store_true", help="rebuild and reload when a .zig file under ecs_systems/ is saved (W toggles)")
+    p.add_argument("--scene", default="drift", choices=["drift", "galaxy", "fountain", "rain"], help="starting scene (Tab cycles; default %(default)s)")
     p.add_argument("--no-canary", action="store_true", help="swap new builds in without first running them in a separate process")
     p.add_argument("--demo", action="store_true", help="run the seed experiment: plugin_a/plugin_b, bump BuildId, rebuild, reload")
     p.add_argument("--cycles", type=int, default=3, metavar="N", help="--demo: reload cycles (default %(default)s)")
@@ -89,7 +93,7 @@ def _options(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> Options
     return Options(
         headless=ns.headless, frames=ns.frames, fast=ns.fast, entities=ns.entities, seed=ns.seed, keys=keys,
         save_world=ns.save_world, load_world=ns.load_world, size=size, project=ns.project.resolve(), optimize=ns.optimize,
-        canary=not ns.no_canary,
+        canary=not ns.no_canary, watch=ns.watch, scene=ns.scene,
     )
 
 

@@ -51,6 +51,8 @@ class SystemSlot:
     previous: NativeLibrary | None = None
     error: str | None = None
     on_probation: bool = False
+    enabled: bool = True
+    avg_ms: float = 0.0
 
 
 class Pipeline:
@@ -142,10 +144,11 @@ class Pipeline:
 
     def _run_native(self, system: NativeSystem, dt: float) -> None:
         slot = self.slots[system.name]
-        if slot.error is not None:
+        if slot.error is not None or not slot.enabled:
             return
         try:
             system.run(dt)
+            slot.avg_ms += (system.last_ms - slot.avg_ms) * 0.05
         except SystemRunError as exc:
             if slot.on_probation:
                 raise ProbationFailure(system.name, str(exc)) from None
@@ -155,10 +158,11 @@ class Pipeline:
     def draw(self, target: tuple[int, int, int, int]) -> bool:
         """Runs the render system into `target`; False if there is none or it failed."""
         slot = self.render
-        if slot is None or slot.error is not None:
+        if slot is None or slot.error is not None or not slot.enabled:
             return False
         try:
             slot.system.run(0.0, target)
+            slot.avg_ms += (slot.system.last_ms - slot.avg_ms) * 0.05
         except SystemRunError as exc:
             slot.error = str(exc)
             log.error("%s; drawing is off until it is rebuilt (F5)", exc)

@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from game.hotreload.probation import PROBATION_STEPS, Checkpoint, Probation
+from game.hotreload.probation import PROBATION_STEPS, Probation
+from game.world.checkpoint import Checkpoint
 from game.hotreload.zigbuild import BuildResult, CompileError, ZigBuild
 from game.native import handshake
 from game.native.canary import CanaryWorker, WorldImage
@@ -45,6 +46,7 @@ class ReloadOutcome:
     reason: str = "F5"
     requested_at: float = 0.0
     stale: bool = False
+    sources: frozenset[str] = frozenset()
     # Edit-to-running, split up (seconds).
     canary_seconds: float = 0.0
     load_seconds: float = 0.0
@@ -74,6 +76,7 @@ class Reloader:
         self.canary = CanaryWorker(self.copies) if canary else None
         self.errors: tuple[CompileError, ...] = ()
         self.message = ""
+        self.message_at = 0.0
         self.reloads = 0
         self.started_at = 0.0
         self.last_outcome: ReloadOutcome | None = None
@@ -121,7 +124,7 @@ class Reloader:
     def _work(self, reason: str, requested_at: float, snapshot: _Snapshot) -> None:
         sources = self.sources()
         build = self.builder.run()
-        outcome = ReloadOutcome(build, reason=reason, requested_at=requested_at)
+        outcome = ReloadOutcome(build, reason=reason, requested_at=requested_at, sources=frozenset(sources))
         if build.ok:
             self._prepare(outcome, snapshot, set(sources))
         if self.sources() != sources:
@@ -211,6 +214,7 @@ class Reloader:
         assert outcome is not None
         self._outcome = None
         self._apply(outcome)
+        self.message_at = time.perf_counter()
         self.last_outcome = outcome
         if outcome.stale and self._again is None:
             log.info("a source changed during the build; building again so the newest source wins")
@@ -239,7 +243,7 @@ class Reloader:
             self.message = build.summary
             log.error("reload failed after %.2f s: %s; the running systems are unchanged", total, build.summary)
             for error in build.errors:
-                log.error("  %s\n      %s", error, error.source_line.strip())
+                log.error("  %s\n%s", error, "\n".join("    " + line for line in error.excerpt()))
             if not build.errors:
                 log.error("%s", build.output.strip()[-2000:])
             return
@@ -248,14 +252,24 @@ class Reloader:
         started = time.perf_counter()
         if outcome.ready:
             self._swap(outcome)
+        removed = [n for n in list(self.pipeline.slots) if n not in outcome.sources]
+        for name in removed:  # its source file was deleted
+            self.pipeline.remove(name)
+            log.info("%s unloaded: ecs_systems/%s.zig is gone", name, name)
         outcome.swap_seconds = time.perf_counter() - started
         total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
         swapped = ", ".join(f"{lib.info.name} build {lib.info.build_id} (v{lib.version})" for lib in outcome.ready)
         self.reloads += 1
         if outcome.refused:
             self.message = f"refused: {outcome.refused[0]}"
+        elif outcome.ready or removed:
+            self.message = ", ".join(
+                [f"{lib.info.name} rebuilt in {total * 1000:.0f} ms, build {lib.info.build_id}" for lib in outcome.ready]
+                + [f"{name} unloaded" for name in removed]
+            )
         else:
-            self.message = (f"reloaded {swapped}" if outcome.ready else "no system changed") + f" in {total * 1000:.0f} ms"
+            self.message = f"no system changed ({total * 1000:.0f} ms)"
+
         log.info(
             "reload finished in %.2f s (build %.2f s, canary %.2f s): %s%s",
             total, build.seconds, outcome.canary_seconds, swapped or "no system changed",
@@ -268,7 +282,7 @@ class Reloader:
         new = [n for n in names if n not in self.pipeline.slots]
         on_trial = bool(self.pipeline.slots)  # at startup there is nothing to roll back to
         if on_trial:
-            self._end_probation()
+            self.end_probation()
             self.probation = Probation(Checkpoint.capture(world), names, new, world.step + PROBATION_STEPS)
         for change in outcome.changes:
             if change.old is None:
@@ -292,9 +306,9 @@ class Reloader:
             self._roll_back(probation, exc)
             return
         if self.pipeline.world.step >= probation.until_step:
-            self._end_probation()
+            self.end_probation()
 
-    def _end_probation(self) -> None:
+    def end_probation(self) -> None:
         if self.probation is not None:
             for name in self.probation.names:
                 if name in self.pipeline.slots:
@@ -324,7 +338,7 @@ class Reloader:
     def flip_back(self) -> None:
         """F6: the systems of the last reload return to (or again leave) their previous build."""
         flipped = [name for name in self.last_swapped if self.pipeline.flip(name)]
-        self._end_probation()
+        self.end_probation()
         if flipped:
             self.message = "flipped " + ", ".join(
                 f"{n} to build {self.pipeline.slots[n].system.info.build_id} (v{self.pipeline.slots[n].system.library.version})"

@@ -32,6 +32,12 @@ class CompileError:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
+    def excerpt(self) -> list[str]:
+        """The source line and a caret under the column, as the overlay and the log show them."""
+        if not self.source_line.strip():
+            return []
+        return [self.source_line.rstrip(), " " * max(self.column - 1, 0) + "^"]
+
 
 @dataclass(frozen=True)
 class BuildResult:

@@ -1,12 +1,16 @@
-"""HUD and error overlay: FPS, entities, per-system ms, build ids and status, compiler errors."""
+"""HUD and overlays: FPS, entities, per-system ms, build ids and status, a build spinner,
+toasts, the compiler-error overlay (dismissable), the F1 key list, the selected system's stats."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pygame
 
+from game.controls import KEYS, MOUSE
 from game.hotreload.reloader import Reloader
+from game.hotreload.zigbuild import CompileError
 from game.pipeline import Pipeline
 
 WHITE = (235, 235, 235)
@@ -14,6 +18,10 @@ DIM = (150, 150, 160)
 GOOD = (120, 220, 140)
 BAD = (255, 110, 100)
 BUSY = (255, 210, 90)
+SPINNER = "|/-\\"
+TOAST_SECONDS = 4.0
+
+Line = tuple[str, tuple[int, int, int]]
 
 
 @dataclass
@@ -22,66 +30,114 @@ class HudState:
     paused: bool
     step: int
     count: int
+    speed: str = "1x"
+    watching: bool = False
+    scene: str = ""
+    selected: str | None = None
 
 
 class Hud:
-    """Draws text over the game; re-renders the text only a few times a second."""
+    """Draws text over the game; re-renders the status text only a few times a second."""
 
     def __init__(self, font_size: int = 18) -> None:
         self.font = pygame.font.Font(None, font_size)
-        self._lines: list[tuple[str, tuple[int, int, int]]] = []
+        self.show_help = False
+        self._dismissed: tuple[CompileError, ...] | None = None
+        self._toast = ("", 0.0)
         self._cache: list[pygame.Surface] = []
         self._next_refresh = 0.0
 
-    def lines(self, state: HudState, pipeline: Pipeline, reloader: Reloader) -> list[tuple[str, tuple[int, int, int]]]:
-        """The HUD's text, line by line with a colour (pure: tests read it)."""
-        head = f"FPS {state.fps:5.1f}   entities {state.count:,}   step {state.step}"
-        out = [(head + ("   PAUSED" if state.paused else ""), WHITE)]
+    def toggle_help(self) -> None:
+        self.show_help = not self.show_help
+
+    def dismiss(self, errors: tuple[CompileError, ...]) -> None:
+        """Hides the error overlay for these errors; a new failure shows it again."""
+        self._dismissed = errors
+
+    def toast(self, text: str) -> None:
+        self._toast = (text, time.perf_counter())
+
+    def lines(self, state: HudState, pipeline: Pipeline, reloader: Reloader, now: float | None = None) -> list[Line]:
+        """The status text, line by line with a colour (pure: tests read it)."""
+        now = time.perf_counter() if now is None else now
+        head = f"FPS {state.fps:5.1f}   entities {state.count:,}   step {state.step}   speed {state.speed}"
+        flags = ("   PAUSED" if state.paused else "") + ("   WATCH" if state.watching else "")
+        out: list[Line] = [(head + flags + (f"   scene {state.scene}" if state.scene else ""), WHITE)]
         for name, ms in pipeline.python_ms.items():
-            out.append((f"  {name:<10} {ms:6.2f} ms  python", DIM))
-        for name, slot in pipeline.slots.items():
+            out.append((f"    {name:<12} {ms:6.2f} ms  python", DIM))
+        for number, (name, slot) in enumerate(pipeline.slots.items(), start=1):
             info = slot.system.info
-            status = "ERROR" if slot.error else "ok"
-            colour = BAD if slot.error else DIM
-            out.append((f"  {name:<10} {slot.system.last_ms:6.2f} ms  build {info.build_id} v{slot.system.library.version}  {status}", colour))
+            status = "ERROR" if slot.error else ("off" if not slot.enabled else "ok")
+            mark = ">" if name == state.selected else " "
+            colour = BAD if slot.error else (DIM if slot.enabled else BUSY)
+            out.append((f"{mark}{number} {name:<12} {slot.system.last_ms:6.2f} ms  build {info.build_id} "
+                        f"v{slot.system.library.version}  {status}", colour))
         if reloader.building:
-            out.append((f"building... {reloader.elapsed:4.1f} s", BUSY))
-        elif reloader.message:
-            failed = reloader.errors or reloader.message.startswith(("refused", "rolled back"))
+            spin = SPINNER[int(now * 8) % len(SPINNER)]
+            out.append((f"{spin} building... {reloader.elapsed:4.1f} s", BUSY))
+        elif reloader.message and now - reloader.message_at < TOAST_SECONDS:
+            failed = reloader.errors or reloader.message.startswith(("refused", "rolled back", "build failed"))
             out.append((reloader.message, BAD if failed else GOOD))
-        out.append(("F5 rebuild  F6 previous build  Space pause  mouse: left spawns, right repels  Esc quit", DIM))
+        text, at = self._toast
+        if text and now - at < TOAST_SECONDS:
+            out.append((text, GOOD))
+        out.append(("F1 keys   F5 rebuild   Space pause   Esc quit", DIM))
         return out
 
-    def draw(self, screen: pygame.Surface, state: HudState, pipeline: Pipeline, reloader: Reloader, now: float) -> None:
-        if now >= self._next_refresh:
-            self._next_refresh = now + 0.25
-            self._cache = [self.font.render(text, True, colour) for text, colour in self.lines(state, pipeline, reloader)]
-        if self._cache:
-            width = max(s.get_width() for s in self._cache) + 16
-            height = sum(s.get_height() + 2 for s in self._cache) + 10
-            backing = pygame.Surface((width, height), pygame.SRCALPHA)
-            backing.fill((0, 0, 0, 170))
-            screen.blit(backing, (0, 0))
-        y = 6
-        for surf in self._cache:
-            screen.blit(surf, (8, y))
-            y += surf.get_height() + 2
-        errors = [f"{e}" for e in reloader.errors] + [s.error for s in pipeline.slots.values() if s.error]
-        if errors:
-            self._draw_errors(screen, reloader, [e for e in errors if e])
+    def selected_lines(self, state: HudState, pipeline: Pipeline) -> list[Line]:
+        slot = pipeline.slots.get(state.selected or "")
+        if slot is None:
+            return []
+        info = slot.system.info
+        out: list[Line] = [(f"{info.name}: {'on' if slot.enabled else 'off'}, avg {slot.avg_ms:.3f} ms, order "
+                            f"{info.order}, build {info.build_id}, library v{slot.system.library.version}"
+                            f"{', previous kept' if slot.previous else ''}", WHITE)]
+        out += [(f"  {c.name} {c.describe()} {'rw' if c.access == 3 else 'w' if c.writes else 'r'}", DIM) for c in info.columns]
+        return out
 
-    def _draw_errors(self, screen: pygame.Surface, reloader: Reloader, errors: list[str]) -> None:
-        width, height = screen.get_size()
-        lines: list[tuple[str, tuple[int, int, int]]] = [("The old code is still running. Fix and press F5.", WHITE)]
-        for err in reloader.errors[:6]:
-            lines += [(str(err), BAD), (err.source_line.rstrip(), DIM)]
-        for err in errors[len(reloader.errors):][:6]:
-            lines.append((err, BAD))
-        panel_h = 12 + 20 * len(lines)
-        panel = pygame.Surface((width - 20, panel_h), pygame.SRCALPHA)
-        panel.fill((40, 0, 0, 210))
-        screen.blit(panel, (10, height - panel_h - 10))
-        y = height - panel_h - 4
-        for text, colour in lines:
-            screen.blit(self.font.render(text[:160], True, colour), (18, y))
-            y += 20
+    def error_lines(self, pipeline: Pipeline, reloader: Reloader) -> list[Line]:
+        """The overlay's text; empty when there is nothing to show or it was dismissed."""
+        out: list[Line] = []
+        if reloader.errors and reloader.errors is not self._dismissed:
+            for err in reloader.errors[:5]:
+                out.append((str(err), BAD))
+                out += [(line, DIM) for line in err.excerpt()]
+        out += [(s.error, BAD) for s in pipeline.slots.values() if s.error]
+        if out:
+            out.insert(0, ("The old code is still running. Fix it and press F5 (Backspace hides this).", WHITE))
+        return out
+
+    def help_lines(self) -> list[Line]:
+        return [("Keys", WHITE)] + [(f"{label:<10} {what}", DIM) for _, label, what in KEYS] + [
+            (f"{button:<10} {what}", DIM) for button, what in MOUSE
+        ]
+
+    def draw(self, screen: pygame.Surface, state: HudState, pipeline: Pipeline, reloader: Reloader, now: float) -> None:
+        if now >= self._next_refresh or reloader.building:
+            self._next_refresh = now + 0.25
+            self._cache = [self.font.render(t, True, c) for t, c in self.lines(state, pipeline, reloader, now)]
+            self._cache += [self.font.render(t, True, c) for t, c in self.selected_lines(state, pipeline)]
+        _panel(screen, self._cache, (0, 0), (0, 0, 0, 170))
+        errors = self.error_lines(pipeline, reloader)
+        if errors:
+            surfaces = [self.font.render(t[:170], True, c) for t, c in errors]
+            height = sum(s.get_height() + 2 for s in surfaces) + 12
+            _panel(screen, surfaces, (10, screen.get_height() - height - 10), (50, 0, 0, 215), width=screen.get_width() - 20)
+        if self.show_help:
+            surfaces = [self.font.render(t, True, c) for t, c in self.help_lines()]
+            _panel(screen, surfaces, (screen.get_width() // 2 - 220, 40), (0, 0, 30, 225), width=440)
+
+
+def _panel(screen: pygame.Surface, lines: list[pygame.Surface], at: tuple[int, int],
+           colour: tuple[int, int, int, int], width: int | None = None) -> None:
+    if not lines:
+        return
+    w = width or max(s.get_width() for s in lines) + 16
+    h = sum(s.get_height() + 2 for s in lines) + 12
+    backing = pygame.Surface((w, h), pygame.SRCALPHA)
+    backing.fill(colour)
+    screen.blit(backing, at)
+    y = at[1] + 6
+    for surf in lines:
+        screen.blit(surf, (at[0] + 8, y))
+        y += surf.get_height() + 2

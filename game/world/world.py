@@ -27,6 +27,13 @@ class World:
         self.store = ComponentStore(specs)
         registry.reset()
 
+    def reset(self) -> None:
+        """Empties the world and restarts its RNG and step count (a new scene)."""
+        self.store = ComponentStore(self.store.specs.values())
+        self.rng = np.random.default_rng(self.seed)
+        self.step = 0
+        registry.reset()
+
     @property
     def count(self) -> int:
         return self.store.count

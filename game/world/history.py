@@ -1,0 +1,57 @@
+"""Record and rewind: checkpoints of the last seconds of the world in a ring buffer.
+
+A checkpoint is taken every `interval` steps; the interval grows with the world so the
+buffer stays within `budget` bytes (100k entities: every 10 steps; 1M: every 60 or so).
+Rewinding restores the newest checkpoint at least `seconds` back and forgets the ones
+after it, so the same moment can be played again, say with code just reloaded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from game.world.checkpoint import Checkpoint
+from game.world.world import World
+
+STEPS_PER_SECOND = 60
+
+
+class History:
+    def __init__(self, seconds: float = 5.0, budget: int = 256 << 20, min_interval: int = 10) -> None:
+        self.seconds = seconds
+        self.budget = budget
+        self.min_interval = min_interval
+        self.interval = min_interval
+        self._ring: deque[Checkpoint] = deque()
+
+    def __len__(self) -> int:
+        return len(self._ring)
+
+    def record(self, world: World) -> None:
+        """Call after every step: keeps a checkpoint every `interval` steps."""
+        if world.step % self.interval:
+            return
+        checkpoint = Checkpoint.capture(world)
+        slots = max(1, self.budget // max(checkpoint.nbytes, 1))
+        span = int(self.seconds * STEPS_PER_SECOND)
+        self.interval = max(self.min_interval, -(-span // slots))
+        self._ring.append(checkpoint)
+        while self._ring and self._ring[0].step < world.step - span:
+            self._ring.popleft()
+        while len(self._ring) > slots:
+            self._ring.popleft()
+
+    def rewind(self, world: World, seconds: float = 1.0) -> int | None:
+        """Restores the newest checkpoint at least `seconds` back (or the oldest one); returns
+        its step, or None when nothing is recorded."""
+        if not self._ring:
+            return None
+        target = world.step - int(seconds * STEPS_PER_SECOND)
+        while len(self._ring) > 1 and self._ring[-1].step > target:
+            self._ring.pop()
+        checkpoint = self._ring[-1]
+        checkpoint.restore(world)
+        return checkpoint.step
+
+    def clear(self) -> None:
+        self._ring.clear()
