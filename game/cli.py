@@ -99,8 +99,14 @@ def _options(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> Options
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["new-system"]:
+        from game import newsystem
+
+        project = Path(args[args.index("--project") + 1]).resolve() if "--project" in args else PROJECT_ROOT
+        return newsystem.main(project, [a for a in args[1:] if a != "--project" and Path(a).resolve() != project])
     parser = build_parser()
-    ns = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    ns = parser.parse_args(args)
     if ns.demo:
         if ns.cycles < 1:
             parser.error("--cycles must be >= 1")

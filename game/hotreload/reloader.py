@@ -262,6 +262,8 @@ class Reloader:
         self.reloads += 1
         if outcome.refused:
             self.message = f"refused: {outcome.refused[0]}"
+        elif outcome.reason == "startup":
+            self.message = f"{len(outcome.ready)} systems built and loaded in {total * 1000:.0f} ms"
         elif outcome.ready or removed:
             self.message = ", ".join(
                 [f"{lib.info.name} rebuilt in {total * 1000:.0f} ms, build {lib.info.build_id}" for lib in outcome.ready]

@@ -46,6 +46,7 @@ class Hud:
         self._toast = ("", 0.0)
         self._cache: list[pygame.Surface] = []
         self._next_refresh = 0.0
+        self._refreshed_step = -1
 
     def toggle_help(self) -> None:
         self.show_help = not self.show_help
@@ -107,14 +108,15 @@ class Hud:
             out.insert(0, ("The old code is still running. Fix it and press F5 (Backspace hides this).", WHITE))
         return out
 
-    def help_lines(self) -> list[Line]:
-        return [("Keys", WHITE)] + [(f"{label:<10} {what}", DIM) for _, label, what in KEYS] + [
-            (f"{button:<10} {what}", DIM) for button, what in MOUSE
-        ]
+    def help_lines(self) -> list[tuple[str, str]]:
+        """(key, what it does) for every key and mouse button."""
+        return [(label, what) for _, label, what in KEYS] + list(MOUSE)
 
     def draw(self, screen: pygame.Surface, state: HudState, pipeline: Pipeline, reloader: Reloader, now: float) -> None:
-        if now >= self._next_refresh or reloader.building:
+        # Four times a second, or every 15 steps when frames run faster than real time.
+        if now >= self._next_refresh or reloader.building or abs(state.step - self._refreshed_step) >= 15:
             self._next_refresh = now + 0.25
+            self._refreshed_step = state.step
             self._cache = [self.font.render(t, True, c) for t, c in self.lines(state, pipeline, reloader, now)]
             self._cache += [self.font.render(t, True, c) for t, c in self.selected_lines(state, pipeline)]
         _panel(screen, self._cache, (0, 0), (0, 0, 0, 170))
@@ -124,8 +126,22 @@ class Hud:
             height = sum(s.get_height() + 2 for s in surfaces) + 12
             _panel(screen, surfaces, (10, screen.get_height() - height - 10), (50, 0, 0, 215), width=screen.get_width() - 20)
         if self.show_help:
-            surfaces = [self.font.render(t, True, c) for t, c in self.help_lines()]
-            _panel(screen, surfaces, (screen.get_width() // 2 - 220, 40), (0, 0, 30, 225), width=440)
+            self._draw_help(screen)
+
+    def _draw_help(self, screen: pygame.Surface) -> None:
+        rows = [(self.font.render(k, True, WHITE), self.font.render(w, True, DIM)) for k, w in self.help_lines()]
+        key_w = max(k.get_width() for k, _ in rows) + 14
+        width = key_w + max(w.get_width() for _, w in rows) + 24
+        height = sum(k.get_height() + 3 for k, _ in rows) + 14
+        x, y = max((screen.get_width() - width) // 2, 0), max((screen.get_height() - height) // 2, 0)
+        backing = pygame.Surface((width, height), pygame.SRCALPHA)
+        backing.fill((0, 0, 30, 230))
+        screen.blit(backing, (x, y))
+        y += 7
+        for key, what in rows:
+            screen.blit(key, (x + 10, y))
+            screen.blit(what, (x + 10 + key_w, y))
+            y += key.get_height() + 3
 
 
 def _panel(screen: pygame.Surface, lines: list[pygame.Surface], at: tuple[int, int],
