@@ -40,8 +40,14 @@ def machine() -> dict[str, object]:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 if hasattr(os, "sysconf") else 0
     versions = {p: metadata.version(p) for p in ("numpy", "esper", "pygame-ce", "cffi", "ziglang")}
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory, 1), "os": platform.platform(),
-            "python": platform.python_version(), **versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        **versions,
+    }
 
 
 def run(quick: bool) -> dict[str, object]:
@@ -63,9 +69,16 @@ def run(quick: bool) -> dict[str, object]:
         print(f"  edit-to-running: p50 {reload['total']['p50_ms']:.0f} ms", flush=True)  # type: ignore[index]
         during = frames.frames_during_build(project, 100_000, 3 if quick else 10)
         print(f"  frames during builds: max {during['busy_max_ms']:.1f} ms", flush=True)
-    return {"date": datetime.date.today().isoformat(), "mode": "quick" if quick else "full", "machine": machine(),
-            "movement": rows, "dispatch_us": dispatch * 1e6, "full_frame": frame_rows, "edit_to_running": reload,
-            "frames_during_build": during}
+    return {
+        "date": datetime.date.today().isoformat(),
+        "mode": "quick" if quick else "full",
+        "machine": machine(),
+        "movement": rows,
+        "dispatch_us": dispatch * 1e6,
+        "full_frame": frame_rows,
+        "edit_to_running": reload,
+        "frames_during_build": during,
+    }
 
 
 def verdicts(r: dict[str, object]) -> list[tuple[str, str, str, bool]]:
@@ -73,52 +86,103 @@ def verdicts(r: dict[str, object]) -> list[tuple[str, str, str, bool]]:
     m1 = next(row for row in r["movement"] if row["entities"] == 1_000_000)  # type: ignore[attr-defined]
     f1 = next(row for row in r["full_frame"] if row["entities"] == 1_000_000)  # type: ignore[attr-defined]
     out = [
-        ("movement at 1M vs same-bytes probe", ">= 90%", f"{m1['probe_s'] / m1['zig_s']:.0%}", m1["probe_s"] / m1["zig_s"] >= 0.9),
+        (
+            "movement at 1M vs same-bytes probe",
+            ">= 90%",
+            f"{m1['probe_s'] / m1['zig_s']:.0%}",
+            m1["probe_s"] / m1["zig_s"] >= 0.9,
+        ),
         ("native dispatch per system per frame", "<= 1 us", f"{r['dispatch_us']:.2f} us", r["dispatch_us"] <= 1.0),  # type: ignore[operator]
         ("speed-up over numpy at 1M", ">= 2x", f"{m1['numpy_s'] / m1['zig_s']:.2f}x", m1["numpy_s"] / m1["zig_s"] >= 2),
     ]
     if m1["esper_s"]:
-        out.append(("speed-up over esper at 1M", ">= 300x", f"{m1['esper_s'] / m1['zig_s']:.0f}x", m1["esper_s"] / m1["zig_s"] >= 300))
+        out.append(
+            (
+                "speed-up over esper at 1M",
+                ">= 300x",
+                f"{m1['esper_s'] / m1['zig_s']:.0f}x",
+                m1["esper_s"] / m1["zig_s"] >= 300,
+            )
+        )
     out += [
         ("1M entities simulated and drawn, frame p50", "<= 16.7 ms", f"{f1['p50_ms']:.1f} ms", f1["p50_ms"] <= 16.7),
-        ("edit-to-running p50 (one-line edit)", "<= 250 ms", f"{r['edit_to_running']['total']['p50_ms']:.0f} ms",  # type: ignore[index]
-         r["edit_to_running"]["total"]["p50_ms"] <= 250),  # type: ignore[index]
-        ("worst frame while a build runs", "<= 25 ms", f"{r['frames_during_build']['busy_max_ms']:.1f} ms",  # type: ignore[index]
-         r["frames_during_build"]["busy_max_ms"] <= 25),  # type: ignore[index]
+        (
+            "edit-to-running p50 (one-line edit)",
+            "<= 250 ms",
+            f"{r['edit_to_running']['total']['p50_ms']:.0f} ms",  # type: ignore[index]
+            r["edit_to_running"]["total"]["p50_ms"] <= 250,
+        ),  # type: ignore[index]
+        (
+            "worst frame while a build runs",
+            "<= 25 ms",
+            f"{r['frames_during_build']['busy_max_ms']:.1f} ms",  # type: ignore[index]
+            r["frames_during_build"]["busy_max_ms"] <= 25,
+        ),  # type: ignore[index]
     ]
     return out
 
 
 def markdown(r: dict[str, object]) -> str:
     mach = r["machine"]
-    lines = [f"# Benchmark results ({r['mode']} run, {r['date']})", "",
-             "Machine: " + ", ".join(f"{k} {v}" for k, v in mach.items()), "",  # type: ignore[attr-defined]
-             "## Movement update (ms per update; lower is better)", "",
-             "| entities | esper (Python objects) | numpy in place | Zig system (frame path) | same-bytes probe | Zig vs probe | Zig vs numpy | Zig vs esper |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Benchmark results ({r['mode']} run, {r['date']})",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in mach.items()),
+        "",  # type: ignore[attr-defined]
+        "## Movement update (ms per update; lower is better)",
+        "",
+        "| entities | esper (Python objects) | numpy in place | Zig system (frame path) | same-bytes probe "
+        "| Zig vs probe | Zig vs numpy | Zig vs esper |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in r["movement"]:  # type: ignore[attr-defined]
         esper_ms = f"{row['esper_s'] * 1e3:.2f}" if row["esper_s"] else "not run"
         vs_esper = f"{row['esper_s'] / row['zig_s']:.0f}x" if row["esper_s"] else "-"
-        lines.append(f"| {row['entities']:,} | {esper_ms} | {row['numpy_s'] * 1e3:.3f} | {row['zig_s'] * 1e3:.3f} | "
-                     f"{row['probe_s'] * 1e3:.3f} | {row['probe_s'] / row['zig_s']:.0%} | {row['numpy_s'] / row['zig_s']:.1f}x | {vs_esper} |")
-    lines += ["", f"Native dispatch (one system, empty world): **{r['dispatch_us']:.2f} µs** per call.", "",  # type: ignore[str-format]
-              "## Full frame (all default systems, drawing, HUD; 1280x720; the frame's work without pacing)", "",
-              "| entities | p50 ms | p95 ms | max ms | per system (ms, last frame) |", "|---:|---:|---:|---:|---|"]
+        lines.append(
+            f"| {row['entities']:,} | {esper_ms} | {row['numpy_s'] * 1e3:.3f} | {row['zig_s'] * 1e3:.3f} | "
+            f"{row['probe_s'] * 1e3:.3f} | {row['probe_s'] / row['zig_s']:.0%} | "
+            f"{row['numpy_s'] / row['zig_s']:.1f}x | {vs_esper} |"
+        )
+    lines += [
+        "",
+        f"Native dispatch (one system, empty world): **{r['dispatch_us']:.2f} µs** per call.",
+        "",  # type: ignore[str-format]
+        "## Full frame (all default systems, drawing, HUD; 1280x720; the frame's work without pacing)",
+        "",
+        "| entities | p50 ms | p95 ms | max ms | per system (ms, last frame) |",
+        "|---:|---:|---:|---:|---|",
+    ]
     for f in r["full_frame"]:  # type: ignore[attr-defined]
-        per = ", ".join(f"{k[:-3]} {v:.2f}" for k, v in f.items() if k.endswith("_ms") and k not in ("p50_ms", "p95_ms", "max_ms"))
+        per = ", ".join(
+            f"{k[:-3]} {v:.2f}" for k, v in f.items() if k.endswith("_ms") and k not in ("p50_ms", "p95_ms", "max_ms")
+        )
         lines.append(f"| {f['entities']:,} | {f['p50_ms']:.2f} | {f['p95_ms']:.2f} | {f['max_ms']:.2f} | {per} |")
     e = r["edit_to_running"]
-    lines += ["", f"## Edit-to-running (one-line edit of movement.zig, F5 with 100k entities, {e['reloads']} reloads)", "",  # type: ignore[index]
-              "| part | p50 ms | p95 ms |", "|---|---:|---:|"]
+    lines += [
+        "",
+        f"## Edit-to-running (one-line edit of movement.zig, F5 with 100k entities, {e['reloads']} reloads)",
+        "",  # type: ignore[index]
+        "| part | p50 ms | p95 ms |",
+        "|---|---:|---:|",
+    ]
     e.setdefault("canary", {"p50_ms": float("nan"), "p95_ms": float("nan")})  # type: ignore[union-attr]
     for part in ("total", "build", "canary", "load", "checks", "swap"):
         lines.append(f"| {part} | {e[part]['p50_ms']:.1f} | {e[part]['p95_ms']:.1f} |")  # type: ignore[index]
     d = r["frames_during_build"]
-    lines += ["", f"## Frames while a build runs ({d['entities']:,} entities, paced at 60 FPS)", "",  # type: ignore[index]
-              "| | max ms | p99 ms |", "|---|---:|---:|",
-              f"| during builds ({d['frames_during_builds']} frames) | {d['busy_max_ms']:.1f} | {d['busy_p99_ms']:.1f} |",  # type: ignore[index]
-              f"| no build (120 frames) | {d['idle_max_ms']:.1f} | {d['idle_p99_ms']:.1f} |",  # type: ignore[index]
-              "", "## Targets", "", "| what | target | measured | met |", "|---|---|---|---|"]
+    lines += [
+        "",
+        f"## Frames while a build runs ({d['entities']:,} entities, paced at 60 FPS)",
+        "",  # type: ignore[index]
+        "| | max ms | p99 ms |",
+        "|---|---:|---:|",
+        f"| during builds ({d['frames_during_builds']} frames) | {d['busy_max_ms']:.1f} | {d['busy_p99_ms']:.1f} |",  # type: ignore[index]
+        f"| no build (120 frames) | {d['idle_max_ms']:.1f} | {d['idle_p99_ms']:.1f} |",  # type: ignore[index]
+        "",
+        "## Targets",
+        "",
+        "| what | target | measured | met |",
+        "|---|---|---|---|",
+    ]
     for what, target, measured, met in verdicts(r):
         lines.append(f"| {what} | {target} | {measured} | {'yes' if met else '**no**'} |")
     return "\n".join(lines) + "\n"

@@ -45,8 +45,13 @@ def full_frame(project: Path, entities: int, frames: int) -> dict[str, float]:
         systems = {name: slot.system.last_ms for name, slot in g.pipeline.slots.items()}
     finally:
         g.close()
-    return {"entities": entities, "p50_ms": statistics.median(times), "p95_ms": percentile(times, 95),
-            "max_ms": max(times), **{f"{k}_ms": v for k, v in systems.items()}}
+    return {
+        "entities": entities,
+        "p50_ms": statistics.median(times),
+        "p95_ms": percentile(times, 95),
+        "max_ms": max(times),
+        **{f"{k}_ms": v for k, v in systems.items()},
+    }
 
 
 def bump(source: Path) -> None:
@@ -79,7 +84,9 @@ def edit_to_running(project: Path, reloads: int) -> dict[str, object]:
             parts["swap"].append(outcome.swap_seconds * 1e3)
     finally:
         g.close()
-    return {k: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 95)} for k, v in parts.items()} | {"reloads": reloads}
+    return {k: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 95)} for k, v in parts.items()} | {
+        "reloads": reloads
+    }
 
 
 def frames_during_build(project: Path, entities: int, builds: int) -> dict[str, float]:
@@ -102,6 +109,11 @@ def frames_during_build(project: Path, entities: int, builds: int) -> dict[str, 
             busy.append(g.work_ms)
     finally:
         g.close()
-    return {"entities": entities, "frames_during_builds": len(busy), "busy_max_ms": max(busy),
-            "busy_p99_ms": percentile(busy, 99), "idle_max_ms": max(idle), "idle_p99_ms": percentile(idle, 99)}
-
+    return {
+        "entities": entities,
+        "frames_during_builds": len(busy),
+        "busy_max_ms": max(busy),
+        "busy_p99_ms": percentile(busy, 99),
+        "idle_max_ms": max(idle),
+        "idle_p99_ms": percentile(idle, 99),
+    }

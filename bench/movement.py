@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -75,8 +76,18 @@ def build_probe(out_dir: Path) -> Path:
     """Compiles bench/probe.zig (ReleaseFast) into `out_dir`; returns the library path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     lib = out_dir / ("probe.dll" if os.name == "nt" else "libprobe.so")
-    cmd = [sys.executable, "-m", "ziglang", "build-lib", "-dynamic", "-Ofast", str(BENCH / "probe.zig"),
-           "--name", "probe", f"-femit-bin={lib}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ziglang",
+        "build-lib",
+        "-dynamic",
+        "-Ofast",
+        str(BENCH / "probe.zig"),
+        "--name",
+        "probe",
+        f"-femit-bin={lib}",
+    ]
     subprocess.run(cmd, check=True, cwd=out_dir, capture_output=True)
     return lib
 
@@ -95,7 +106,9 @@ def probe_update(world: World, probe: object) -> Callable[[], None]:
     return update
 
 
-def measure(sizes: list[int], esper_limit: int, movement_lib: Path, probe_lib: Path, copies: Path) -> list[dict[str, object]]:
+def measure(
+    sizes: list[int], esper_limit: int, movement_lib: Path, probe_lib: Path, copies: Path
+) -> list[dict[str, object]]:
     """Rows of seconds per update for each size; esper only up to `esper_limit` entities."""
     ffi.cdef("void probe_add(float *a, const float *b, size_t n);", override=True)
     probe = ffi.dlopen(str(probe_lib))
@@ -109,7 +122,11 @@ def measure(sizes: list[int], esper_limit: int, movement_lib: Path, probe_lib: P
         system = NativeSystem(lib, world, InputState())
         row: dict[str, object] = {"entities": n}
         timed = interleaved(
-            {"zig_s": lambda: system.run(DT), "numpy_s": numpy_update(world), "probe_s": probe_update(world, probe)},
+            {
+                "zig_s": functools.partial(system.run, DT),
+                "numpy_s": numpy_update(world),
+                "probe_s": probe_update(world, probe),
+            },
             budget=3 * budget,
         )
         row.update(timed)
@@ -117,7 +134,11 @@ def measure(sizes: list[int], esper_limit: int, movement_lib: Path, probe_lib: P
         del world, system
         row["esper_s"] = esper_update(n, budget) if n <= esper_limit else None
         rows.append(row)
-        print(f"  movement {n:>10,}: " + ", ".join(f"{k[:-2]} {v * 1e3:.3f} ms" for k, v in row.items() if k.endswith("_s") and v), flush=True)
+        print(
+            f"  movement {n:>10,}: "
+            + ", ".join(f"{k[:-2]} {v * 1e3:.3f} ms" for k, v in row.items() if k.endswith("_s") and v),
+            flush=True,
+        )
     ffi.dlclose(probe)
     return rows
 

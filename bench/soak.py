@@ -82,8 +82,13 @@ def soak(project: Path, cycles: int, entities: int = 20_000) -> dict[str, object
         game.close()
         logger.removeHandler(counter)
         logger.setLevel(level)
-    return {"cycles": cycles, "seconds": time.perf_counter() - started, "reloads_logged": counter.finished - 1,
-            "final_build_id": build_id, "samples": [asdict(s) for s in samples]}
+    return {
+        "cycles": cycles,
+        "seconds": time.perf_counter() - started,
+        "reloads_logged": counter.finished - 1,
+        "final_build_id": build_id,
+        "samples": [asdict(s) for s in samples],
+    }
 
 
 def main() -> None:
@@ -95,17 +100,25 @@ def main() -> None:
         result = soak(copy_project(Path(tmp) / "project"), args.cycles)
     samples = result["samples"]
     first, tenth, last = samples[0], samples[1], samples[-1]  # type: ignore[index]
-    lines = [f"# Soak ({result['cycles']} edit-and-reload cycles, {datetime.date.today().isoformat()})", "",
-             f"{result['seconds']:.0f} s in all; {result['reloads_logged']} reloads in the log; final build id "
-             f"{result['final_build_id']}.", "",
-             "| after cycle | open fds | mapped copies | copies on disk | RSS MiB |", "|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Soak ({result['cycles']} edit-and-reload cycles, {datetime.date.today().isoformat()})",
+        "",
+        f"{result['seconds']:.0f} s in all; {result['reloads_logged']} reloads in the log; final build id "
+        f"{result['final_build_id']}.",
+        "",
+        "| after cycle | open fds | mapped copies | copies on disk | RSS MiB |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     marks = [1, 10] + [round(result["cycles"] * k / 10) for k in range(1, 11)]  # type: ignore[operator]
     for mark, s in zip(marks, samples, strict=False):  # type: ignore[arg-type]
         lines.append(f"| {mark} | {s['fds']} | {s['mapped_copies']} | {s['copies_on_disk']} | {s['rss_mib']:.1f} |")
-    lines += ["", f"Growth from cycle 10 to the end: fds {last['fds'] - tenth['fds']:+d}, mapped copies "  # type: ignore[index]
-              f"{last['mapped_copies'] - tenth['mapped_copies']:+d}, copies on disk "  # type: ignore[index]
-              f"{last['copies_on_disk'] - tenth['copies_on_disk']:+d}, RSS {last['rss_mib'] - tenth['rss_mib']:+.1f} MiB "  # type: ignore[index]
-              f"(from cycle 1: {last['rss_mib'] - first['rss_mib']:+.1f} MiB)."]  # type: ignore[index]
+    lines += [
+        "",
+        f"Growth from cycle 10 to the end: fds {last['fds'] - tenth['fds']:+d}, mapped copies "  # type: ignore[index]
+        f"{last['mapped_copies'] - tenth['mapped_copies']:+d}, copies on disk "  # type: ignore[index]
+        f"{last['copies_on_disk'] - tenth['copies_on_disk']:+d}, RSS {last['rss_mib'] - tenth['rss_mib']:+.1f} MiB "  # type: ignore[index]
+        f"(from cycle 1: {last['rss_mib'] - first['rss_mib']:+.1f} MiB).",
+    ]  # type: ignore[index]
     text = "\n".join(lines) + "\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -88,11 +88,21 @@ class Game:
     def _actions(self) -> dict[int, Callable[[], None]]:
         pg = self.pygame
         actions: dict[int, Callable[[], None]] = {
-            pg.K_ESCAPE: self.quit, pg.K_F1: self.hud.toggle_help, pg.K_F5: lambda: self.reloader.request("F5"),
-            pg.K_F6: self.reloader.flip_back, pg.K_w: self.toggle_watch, pg.K_SPACE: self.toggle_pause,
-            pg.K_PERIOD: self.step_once, pg.K_MINUS: self.speed.slower, pg.K_EQUALS: self.speed.faster,
-            pg.K_r: self.rewind, pg.K_F9: self.quick_save, pg.K_F10: self.quick_load, pg.K_TAB: self.next_scene,
-            pg.K_BACKSPACE: lambda: self.hud.dismiss(self.reloader.errors), pg.K_F12: self.screenshot,
+            pg.K_ESCAPE: self.quit,
+            pg.K_F1: self.hud.toggle_help,
+            pg.K_F5: lambda: self.reloader.request("F5"),
+            pg.K_F6: self.reloader.flip_back,
+            pg.K_w: self.toggle_watch,
+            pg.K_SPACE: self.toggle_pause,
+            pg.K_PERIOD: self.step_once,
+            pg.K_MINUS: self.speed.slower,
+            pg.K_EQUALS: self.speed.faster,
+            pg.K_r: self.rewind,
+            pg.K_F9: self.quick_save,
+            pg.K_F10: self.quick_load,
+            pg.K_TAB: self.next_scene,
+            pg.K_BACKSPACE: lambda: self.hud.dismiss(self.reloader.errors),
+            pg.K_F12: self.screenshot,
         }
         for i in range(1, 10):
             actions[getattr(pg, f"K_{i}")] = lambda i=i: self.select(i)  # type: ignore[misc]
@@ -121,7 +131,10 @@ class Game:
         self.reloader.wait(on_wait=progress)
         log.info(
             "game running: %d entities, scene %s, seed %d, systems: %s%s",
-            self.world.count, self.scene, self.options.seed, ", ".join(self.pipeline.slots) or "none",
+            self.world.count,
+            self.scene,
+            self.options.seed,
+            ", ".join(self.pipeline.slots) or "none",
             "; watching ecs_systems/" if self.watcher.running else "",
         )
         return bool(self.pipeline.slots)
@@ -249,14 +262,13 @@ class Game:
         self.hud.toast(f"scene: {self.scene}")
         log.info("scene %s: %d entities", self.scene, self.world.count)
 
-    def screenshot(self) -> str:
+    def screenshot(self) -> None:
         folder = self.options.project / "screenshots"
         folder.mkdir(exist_ok=True)
         path = folder / f"sandbox-{time.strftime('%Y%m%d-%H%M%S')}-{self.frame_index}.png"
         self.pygame.image.save(self.screen, str(path))
         self.hud.toast(f"screenshot {path.name}")
         log.info("screenshot %s", path)
-        return str(path)
 
     # ---------------------------------------------------------------------------------
 
@@ -265,8 +277,14 @@ class Game:
 
         self.renderer.draw(self.pipeline, self.screen)
         state = HudState(
-            self.clock.get_fps(), self.paused, self.world.step, self.world.count, self.speed.label(),
-            self.watcher.running, self.scene, self.selected,
+            self.clock.get_fps(),
+            self.paused,
+            self.world.step,
+            self.world.count,
+            self.speed.label(),
+            self.watcher.running,
+            self.scene,
+            self.selected,
         )
         self.hud.draw(self.screen, state, self.pipeline, self.reloader, time.perf_counter())
         self.pygame.display.flip()

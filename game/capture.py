@@ -11,22 +11,25 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 
-import pygame  # noqa: E402
+import pygame
 
-from game.app import Game  # noqa: E402
-from game.cli import PROJECT_ROOT, Options  # noqa: E402
+from game.app import Game
+from game.cli import PROJECT_ROOT, Options
 
 
-def post(event_type: int, **fields: object) -> None:
+def post(event_type: int, **fields: Any) -> None:
     pygame.event.post(pygame.event.Event(event_type, **fields))
 
 
 def capture(out: Path, frames: int = 180, every: int = 3) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    game = Game(Options(headless=True, fast=True, entities=30_000, size=(640, 360), scene="galaxy", project=PROJECT_ROOT))
+    game = Game(
+        Options(headless=True, fast=True, entities=30_000, size=(640, 360), scene="galaxy", project=PROJECT_ROOT)
+    )
     stills = []
     images = []
     try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import re
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,24 +55,52 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_game.py", description="Live-coding ECS sandbox: Zig systems, hot-reloaded with F5.")
+    p = argparse.ArgumentParser(
+        prog="run_game.py", description="Live-coding ECS sandbox: Zig systems, hot-reloaded with F5."
+    )
     p.add_argument("--headless", action="store_true", help="no window (SDL dummy driver); same loop, paced at 60 FPS")
     p.add_argument("--frames", type=int, metavar="N", help="exit after N frames")
     p.add_argument("--fast", action="store_true", help="run frames back to back instead of at 60 FPS")
-    p.add_argument("--entities", type=int, default=Options.entities, metavar="N", help="entities at start (default %(default)s)")
+    p.add_argument(
+        "--entities", type=int, default=Options.entities, metavar="N", help="entities at start (default %(default)s)"
+    )
     p.add_argument("--seed", type=int, default=Options.seed, metavar="S", help="random seed (default %(default)s)")
     p.add_argument("--keys", default="", metavar="KEY@FRAME,...", help="scripted key presses, e.g. F5@360,SPACE@10")
     p.add_argument("--save-world", type=Path, metavar="PATH", help="write every column and id to an .npz at exit")
     p.add_argument("--load-world", type=Path, metavar="PATH", help="start from a world saved with --save-world")
     p.add_argument("--size", default="1280x720", metavar="WxH", help="world and window size (default %(default)s)")
-    p.add_argument("--watch", action="store_true", help="rebuild and reload when a .zig file under ecs_systems/ is saved (W toggles)")
-    p.add_argument("--scene", default="drift", choices=["drift", "galaxy", "fountain", "rain"], help="starting scene (Tab cycles; default %(default)s)")
-    p.add_argument("--no-canary", action="store_true", help="swap new builds in without first running them in a separate process")
-    p.add_argument("--demo", action="store_true", help="run the seed experiment: plugin_a/plugin_b, bump BuildId, rebuild, reload")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="rebuild and reload when a .zig file under ecs_systems/ is saved (W toggles)",
+    )
+    p.add_argument(
+        "--scene",
+        default="drift",
+        choices=["drift", "galaxy", "fountain", "rain"],
+        help="starting scene (Tab cycles; default %(default)s)",
+    )
+    p.add_argument(
+        "--no-canary", action="store_true", help="swap new builds in without first running them in a separate process"
+    )
+    p.add_argument(
+        "--demo", action="store_true", help="run the seed experiment: plugin_a/plugin_b, bump BuildId, rebuild, reload"
+    )
     p.add_argument("--cycles", type=int, default=3, metavar="N", help="--demo: reload cycles (default %(default)s)")
-    p.add_argument("libraries", nargs="*", type=Path, metavar="LIBRARY", help="--demo: plugin_a and plugin_b libraries (default: the built ones)")
+    p.add_argument(
+        "libraries",
+        nargs="*",
+        type=Path,
+        metavar="LIBRARY",
+        help="--demo: plugin_a and plugin_b libraries (default: the built ones)",
+    )
     p.add_argument("--project", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
-    p.add_argument("--optimize", default="safe", choices=["debug", "safe", "fast", "small"], help="Zig optimize mode (default safe: bounds checks on)")
+    p.add_argument(
+        "--optimize",
+        default="safe",
+        choices=["debug", "safe", "fast", "small"],
+        help="Zig optimize mode (default safe: bounds checks on)",
+    )
     return p
 
 
@@ -91,14 +119,27 @@ def _options(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> Options
     if ns.entities < 0:
         parser.error("--entities must be >= 0")
     return Options(
-        headless=ns.headless, frames=ns.frames, fast=ns.fast, entities=ns.entities, seed=ns.seed, keys=keys,
-        save_world=ns.save_world, load_world=ns.load_world, size=size, project=ns.project.resolve(), optimize=ns.optimize,
-        canary=not ns.no_canary, watch=ns.watch, scene=ns.scene,
+        headless=ns.headless,
+        frames=ns.frames,
+        fast=ns.fast,
+        entities=ns.entities,
+        seed=ns.seed,
+        keys=keys,
+        save_world=ns.save_world,
+        load_world=ns.load_world,
+        size=size,
+        project=ns.project.resolve(),
+        optimize=ns.optimize,
+        canary=not ns.no_canary,
+        watch=ns.watch,
+        scene=ns.scene,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s.%(msecs)03d %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["new-system"]:
         from game import newsystem

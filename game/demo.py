@@ -9,6 +9,7 @@ with its duration; any failure is one clear line and exit code 1.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import time
@@ -129,7 +130,7 @@ class Demo:
                 with self.step("  zig build"):
                     self.build()
                 a = self._timed(f"  reload {path_a.name}", lambda: self.open(path_a))
-                banner = self._timed("  run plugin_a", lambda: self.run(a))
+                banner = self._timed("  run plugin_a", functools.partial(self.run, a))
                 self.out.write(f"    {banner}\n")
                 if f"BuildId {new_id}" not in banner:
                     raise DemoError(f"expected BuildId {new_id} after the rebuild, plugin_a says {banner!r}")

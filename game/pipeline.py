@@ -186,7 +186,16 @@ def transfer_state(old: NativeLibrary, new: NativeLibrary) -> None:
     if status != Status.OK:
         log.warning(
             "%s: load_state refused %d bytes of state version %d (status %d); the new build starts fresh",
-            name, length[0], old.info.state_version, status,
+            name,
+            length[0],
+            old.info.state_version,
+            status,
         )
     else:
-        log.info("%s: carried %d bytes of state (version %d -> %d)", name, length[0], old.info.state_version, new.info.state_version)
+        log.info(
+            "%s: carried %d bytes of state (version %d -> %d)",
+            name,
+            length[0],
+            old.info.state_version,
+            new.info.state_version,
+        )

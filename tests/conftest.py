@@ -9,19 +9,24 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from game.cli import PROJECT_ROOT, Options  # noqa: E402
-from game.hotreload.zigbuild import ZigBuild  # noqa: E402
-from game.native.platform import built_libraries  # noqa: E402
-from game.world import registry  # noqa: E402
+import pygame
+
+from game.cli import PROJECT_ROOT, Options
+from game.hotreload.zigbuild import ZigBuild
+from game.native.platform import built_libraries
+from game.world import registry
 
 SOURCES = ("build.zig", "build.zig.zon", "ecs_systems")
+REFERENCE_FRAMES = 60
 
 
 def copy_project(src: Path, dst: Path, with_build: bool) -> Path:
@@ -64,9 +69,28 @@ def fresh_esper() -> Iterator[None]:
     registry.use_fresh_world()
 
 
+@pytest.fixture(scope="session")
+def reference(built_project: Path) -> dict[str, np.ndarray]:
+    from game.app import Game
+
+    """The world after REFERENCE_FRAMES frames of the unedited systems (what the old code alone makes)."""
+    game = Game(headless(built_project))
+    try:
+        assert game.start()
+        for _ in range(REFERENCE_FRAMES):
+            game.frame()
+        return world_state(game)
+    finally:
+        game.close()
+
+
 def headless(project: Path, **overrides: object) -> Options:
     base: dict[str, object] = {
-        "headless": True, "fast": True, "entities": 2000, "size": (320, 240), "project": project,
+        "headless": True,
+        "fast": True,
+        "entities": 2000,
+        "size": (320, 240),
+        "project": project,
     }
     base.update(overrides)
     return Options(**base)  # type: ignore[arg-type]
@@ -76,3 +100,19 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
+
+
+def press(game: object, key: int) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+
+
+def world_state(game: Any) -> dict[str, np.ndarray]:
+    state = {name: game.world.store.column(name).copy() for name in game.world.store.specs}
+    state["ids"] = game.world.store.ids.copy()
+    return state
+
+
+def assert_same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)

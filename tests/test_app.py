@@ -52,8 +52,14 @@ def test_save_then_load_continues_exactly(built_project: Path, tmp_path: Path) -
     straight = run_game(built_project, *common, "--frames", "80", "--save-world", str(tmp_path / "straight.npz"))
     first = run_game(built_project, *common, "--frames", "50", "--save-world", str(tmp_path / "half.npz"))
     second = run_game(
-        built_project, *common, "--frames", "30", "--load-world", str(tmp_path / "half.npz"),
-        "--save-world", str(tmp_path / "resumed.npz"),
+        built_project,
+        *common,
+        "--frames",
+        "30",
+        "--load-world",
+        str(tmp_path / "half.npz"),
+        "--save-world",
+        str(tmp_path / "resumed.npz"),
     )
     assert straight.returncode == first.returncode == second.returncode == 0, second.stderr
     a, b = load(tmp_path / "straight.npz"), load(tmp_path / "resumed.npz")

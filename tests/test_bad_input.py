@@ -19,13 +19,14 @@ from game.native.canary import CanaryWorker, WorldImage
 from game.native.library import probe
 from game.world import spawn
 from game.world.world import World
-from tests.conftest import edit, headless
-from tests.test_reload import assert_same, press
-from tests.test_safe_reload import HEADER, add, reference, run_with_edit, system  # noqa: F401  (fixture)
+from tests.conftest import assert_same, edit, headless, press
+from tests.test_safe_reload import HEADER, add, run_with_edit, system
 
 NO_ENTRY = HEADER + "fn helper() void {}\ncomptime { _ = helper; }\n"
 NULL_ENTRY = HEADER + "export fn plugin_entry() ?*const sdk.Api {\n    return null;\n}\n"
-NULL_RUN = HEADER + """
+NULL_RUN = (
+    HEADER
+    + """
 const Raw = extern struct {
     abi_version: u32 = sdk.abi_version, api_size: u32 = @sizeOf(sdk.Api), name: [*:0]const u8 = "norun",
     build_id: u32 = 1, kind: u32 = 0, order: i32 = 0, column_count: u32 = 0, columns: ?*const anyopaque = null,
@@ -37,21 +38,34 @@ export fn plugin_entry() *const Raw {
     return &raw;
 }
 """
+)
 
 CATALOGUE = {
-    "no_plugin_entry": (NO_ENTRY, r"refused: .*libno_plugin_entry\.so: exports no plugin_entry; every system must `export fn plugin_entry`"),
-    "null_plugin_entry": (NULL_ENTRY, r"refused: .*plugin_entry returned NULL; it must return a pointer to its sdk\.Api"),
-    "null_run": (NULL_RUN, r"refused: ecs_systems/null_run\.zig: the Api's run is NULL; give sdk\.api a function for it"),
+    "no_plugin_entry": (
+        NO_ENTRY,
+        r"refused: .*libno_plugin_entry\.so: exports no plugin_entry; every system must `export fn plugin_entry`",
+    ),
+    "null_plugin_entry": (
+        NULL_ENTRY,
+        r"refused: .*plugin_entry returned NULL; it must return a pointer to its sdk\.Api",
+    ),
+    "null_run": (
+        NULL_RUN,
+        r"refused: ecs_systems/null_run\.zig: the Api's run is NULL; give sdk\.api a function for it",
+    ),
     "writes_past_its_column": (
-        system("overrun", "    const xs = sdk.slice(frame, 0, .f32) catch return 2;\n    var i: usize = 0;\n"
-               "    while (i <= xs.len) : (i += 1) xs[i] = 0;\n    return sdk.ok;"),
+        system(
+            "overrun",
+            "    const xs = sdk.slice(frame, 0, .f32) catch return 2;\n    var i: usize = 0;\n"
+            "    while (i <= xs.len) : (i += 1) xs[i] = 0;\n    return sdk.ok;",
+        ),
         r"refused: .*canary crashed \(killed by SIG\w+\): zig system panic: index out of bounds",
     ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CATALOGUE))
-def test_bad_system_is_refused_with_a_clear_line(case: str, project: Path, reference: dict[str, np.ndarray]) -> None:  # noqa: F811
+def test_bad_system_is_refused_with_a_clear_line(case: str, project: Path, reference: dict[str, np.ndarray]) -> None:
     source, pattern = CATALOGUE[case]
     game = run_with_edit(project, add(case, source))
     assert re.search(pattern, game.reloader.message), game.reloader.message
@@ -59,8 +73,10 @@ def test_bad_system_is_refused_with_a_clear_line(case: str, project: Path, refer
     assert_same(reference, game.final_state)  # type: ignore[attr-defined]
 
 
-def test_syntax_and_type_errors_name_file_line_and_column(project: Path, reference: dict[str, np.ndarray]) -> None:  # noqa: F811
-    game = run_with_edit(project, lambda s: edit(s / "bounds.zig", "bounce(px, vx, frame.world_width);", 'bounce(px, vx, "wide");'))
+def test_syntax_and_type_errors_name_file_line_and_column(project: Path, reference: dict[str, np.ndarray]) -> None:
+    game = run_with_edit(
+        project, lambda s: edit(s / "bounds.zig", "bounce(px, vx, frame.world_width);", 'bounce(px, vx, "wide");')
+    )
     assert re.match(r"build failed: ecs_systems/bounds\.zig:\d+:\d+: ", game.reloader.message), game.reloader.message
     assert_same(reference, game.final_state)  # type: ignore[attr-defined]
 

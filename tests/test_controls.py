@@ -17,8 +17,7 @@ from game.app import Game
 from game.cli import PROJECT_ROOT
 from game.controls import KEYS
 from game.render.hud import HudState
-from tests.conftest import edit, headless
-from tests.test_reload import assert_same, press, world_state
+from tests.conftest import assert_same, edit, headless, press, world_state
 
 
 @pytest.fixture
@@ -203,7 +202,10 @@ def test_watch_mode_reloads_a_saved_file_without_f5(project: Path) -> None:
 def test_new_system_command_and_deleting_a_source_unloads_it(project: Path) -> None:
     out = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "run_game.py"), "new-system", "gravity", "--project", str(project)],
-        capture_output=True, text=True, timeout=60, env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
     )
     assert out.returncode == 0, out.stderr
     assert (project / "ecs_systems" / "gravity.zig").exists()
@@ -226,6 +228,8 @@ def test_new_system_command_and_deleting_a_source_unloads_it(project: Path) -> N
         g.close()
     again = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "run_game.py"), "new-system", "Bad-Name", "--project", str(project)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert again.returncode == 2 and "lower_snake_case" in again.stderr

@@ -16,7 +16,9 @@ TARGETS = [
 
 
 @pytest.mark.parametrize("target, platform, magic", TARGETS)
-def test_every_system_cross_compiles(built_project: Path, tmp_path: Path, target: str, platform: str, magic: bytes) -> None:
+def test_every_system_cross_compiles(
+    built_project: Path, tmp_path: Path, target: str, platform: str, magic: bytes
+) -> None:
     prefix = tmp_path / target
     build = ZigBuild(built_project, prefix=prefix)
     result = build.run(step=None, timeout=600, extra=[f"-Dtarget={target}"])

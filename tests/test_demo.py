@@ -47,7 +47,9 @@ def test_a_library_that_is_not_one_is_a_clear_failure(project: Path, tmp_path: P
 
 def test_a_broken_plugin_source_stops_with_the_compiler_error(project: Path) -> None:
     source = project / "ecs_systems" / "plugin_a.zig"
-    source.write_text(source.read_text().replace("fn shutdown() callconv(.c) void {}", "fn shutdown() callconv(.c) void {"))
+    source.write_text(
+        source.read_text().replace("fn shutdown() callconv(.c) void {}", "fn shutdown() callconv(.c) void {")
+    )
     out = demo(project, "--cycles", "1")
     assert out.returncode == 1
     assert "demo failed: zig build failed: build failed: ecs_systems/plugin_a.zig:" in out.stderr

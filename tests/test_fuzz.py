@@ -19,7 +19,9 @@ from game.world import registry, snapshot, spawn
 from game.world.snapshot import WorldFileError
 from game.world.world import World
 
-mutation = st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), min_size=1, max_size=16)
+mutation = st.lists(
+    st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), min_size=1, max_size=16
+)
 
 
 def mutate(data: bytes, edits: list[tuple[int, int]], cut: int | None) -> bytes:

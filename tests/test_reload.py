@@ -8,11 +8,7 @@ import numpy as np
 import pygame
 
 from game.app import Game
-from tests.conftest import edit, headless
-
-
-def press(game: Game, key: int) -> None:
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+from tests.conftest import assert_same, edit, headless, press, world_state
 
 
 def frames_until_idle(game: Game, limit: int = 3000) -> None:
@@ -22,18 +18,6 @@ def frames_until_idle(game: Game, limit: int = 3000) -> None:
         if not game.reloader.building:
             return
     raise AssertionError("the build did not finish")
-
-
-def world_state(game: Game) -> dict[str, np.ndarray]:
-    state = {name: game.world.store.column(name).copy() for name in game.world.store.specs}
-    state["ids"] = game.world.store.ids.copy()
-    return state
-
-
-def assert_same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
-    assert a.keys() == b.keys()
-    for name in a:
-        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
 def test_edit_then_f5_runs_new_code_and_keeps_every_entity(project: Path) -> None:

@@ -11,10 +11,9 @@ import pygame
 import pytest
 
 from game.app import Game
-from tests.conftest import edit, headless
-from tests.test_reload import assert_same, press, world_state
+from tests.conftest import REFERENCE_FRAMES, assert_same, edit, headless, press, world_state
 
-FRAMES = 60
+FRAMES = REFERENCE_FRAMES
 EDIT_AT = 10
 
 HEADER = """const std = @import("std");
@@ -23,8 +22,12 @@ pub const panic = sdk.panic;
 """
 
 
-def system(name: str, body: str, columns: str = 'sdk.col("pos_x", .f32, 1, .read_write)', extra: str = "", api: str = "") -> str:
-    return HEADER + f"""
+def system(
+    name: str, body: str, columns: str = 'sdk.col("pos_x", .f32, 1, .read_write)', extra: str = "", api: str = ""
+) -> str:
+    return (
+        HEADER
+        + f"""
 const columns = [_]sdk.ColumnDecl{{ {columns} }};
 {extra}
 fn run(frame: *sdk.Frame) callconv(.c) i32 {{
@@ -35,19 +38,7 @@ export fn plugin_entry() *const sdk.Api {{
     return &api;
 }}
 """
-
-
-@pytest.fixture(scope="module")
-def reference(built_project: Path) -> dict[str, np.ndarray]:
-    """The world after FRAMES frames of the unedited systems."""
-    game = Game(headless(built_project))
-    try:
-        assert game.start()
-        for _ in range(FRAMES):
-            game.frame()
-        return world_state(game)
-    finally:
-        game.close()
+    )
 
 
 def run_with_edit(project: Path, change: Callable[[Path], None], frames: int = FRAMES) -> Game:
@@ -75,7 +66,10 @@ def add(name: str, source: str) -> Callable[[Path], None]:
 
 BAD_SYSTEMS = {
     "segfault": (
-        system("segfault", "    const p: *volatile u32 = @ptrFromInt(16);\n    p.* = 1;\n    _ = frame;\n    return sdk.ok;"),
+        system(
+            "segfault",
+            "    const p: *volatile u32 = @ptrFromInt(16);\n    p.* = 1;\n    _ = frame;\n    return sdk.ok;",
+        ),
         r"canary crashed \(killed by SIGSEGV\)",
     ),
     "panic": (
@@ -87,7 +81,9 @@ BAD_SYSTEMS = {
         r"canary crashed \(killed by SIG\w+\): zig system panic: index out of bounds",
     ),
     "endless_loop": (
-        system("spinner", "    while (@as(*volatile u64, &frame.step).* != std.math.maxInt(u64)) {}\n    return sdk.ok;"),
+        system(
+            "spinner", "    while (@as(*volatile u64, &frame.step).* != std.math.maxInt(u64)) {}\n    return sdk.ok;"
+        ),
         r"canary did not finish 5 frames within 3 s \(endless loop\?\)",
     ),
     "error_status": (
@@ -95,9 +91,13 @@ BAD_SYSTEMS = {
         r"sulky: run returned 1 \(failed\): deliberately failing",
     ),
     "wrong_abi": (
-        system("stale", "    _ = frame;\n    return sdk.ok;").replace(
-            "const api = sdk.api(", "const api = stale_abi(sdk.api("
-        ).replace("});\nexport", "}));\nfn stale_abi(a: sdk.Api) sdk.Api {\n    var b = a;\n    b.abi_version = 99;\n    return b;\n}\nexport"),
+        system("stale", "    _ = frame;\n    return sdk.ok;")
+        .replace("const api = sdk.api(", "const api = stale_abi(sdk.api(")
+        .replace(
+            "});\nexport",
+            "}));\nfn stale_abi(a: sdk.Api) sdk.Api {\n    var b = a;\n    b.abi_version = 99;\n"
+            "    return b;\n}\nexport",
+        ),
         r"ABI version 99, host expects 1; rebuild with the current sdk",
     ),
     "incompatible_column": (
@@ -119,9 +119,12 @@ def test_a_bad_new_build_is_refused_and_the_world_is_untouched(
     assert_same(reference, game.final_state)  # type: ignore[attr-defined]
 
 
-def test_a_new_column_is_added_with_its_default_and_nothing_is_lost(project: Path, reference: dict[str, np.ndarray]) -> None:
+def test_a_new_column_is_added_with_its_default_and_nothing_is_lost(
+    project: Path, reference: dict[str, np.ndarray]
+) -> None:
     source = system(
-        "massive", "    const m = sdk.slice(frame, 0, .f32) catch return 2;\n    for (m) |*v| v.* += 0;\n    return sdk.ok;",
+        "massive",
+        "    const m = sdk.slice(frame, 0, .f32) catch return 2;\n    for (m) |*v| v.* += 0;\n    return sdk.ok;",
         columns='sdk.col("mass", .f32, 1, .read_write).withDefault(2.5)',
     )
     game = run_with_edit(project, add("massive", source))
@@ -133,10 +136,13 @@ def test_a_new_column_is_added_with_its_default_and_nothing_is_lost(project: Pat
 
 def test_a_widened_column_keeps_its_values_and_a_conflicting_widening_is_refused(project: Path) -> None:
     systems = project / "ecs_systems"
-    (systems / "heat.zig").write_text(system(
-        "heat", "    const h = sdk.slice(frame, 0, .f32) catch return 2;\n    for (h) |*v| v.* += 1;\n    return sdk.ok;",
-        columns='sdk.col("heat", .f32, 1, .read_write)',
-    ))
+    (systems / "heat.zig").write_text(
+        system(
+            "heat",
+            "    const h = sdk.slice(frame, 0, .f32) catch return 2;\n    for (h) |*v| v.* += 1;\n    return sdk.ok;",
+            columns='sdk.col("heat", .f32, 1, .read_write)',
+        )
+    )
     game = Game(headless(project))
     try:
         assert game.start()
@@ -153,7 +159,9 @@ def test_a_widened_column_keeps_its_values_and_a_conflicting_widening_is_refused
         assert heat[:, 0].tolist() == [6.0] * game.world.count and heat[:, 1].tolist() == [0.0] * game.world.count
         ids_before = game.world.store.ids.copy()
 
-        edit(systems / "movement.zig", 'sdk.col("pos_x", .f32, 1, .read_write)', 'sdk.col("pos_x", .f64, 1, .read_write)')
+        edit(
+            systems / "movement.zig", 'sdk.col("pos_x", .f32, 1, .read_write)', 'sdk.col("pos_x", .f64, 1, .read_write)'
+        )
         edit(systems / "movement.zig", "sdk.slice(frame, 0, .f32)", "sdk.slice(frame, 0, .f64)")
         edit(systems / "movement.zig", "integrate(px, vx, frame.dt);", "for (px, vx) |*p, v| p.* += v * frame.dt;")
         press(game, pygame.K_F5)
@@ -168,7 +176,8 @@ def test_a_widened_column_keeps_its_values_and_a_conflicting_widening_is_refused
 
 COUNTER = system(
     "counter",
-    "    calls += 1;\n    const t = sdk.slice(frame, 0, .u32) catch return 2;\n    @memset(t, calls);\n    return sdk.ok;",
+    "    calls += 1;\n    const t = sdk.slice(frame, 0, .u32) catch return 2;\n"
+    "    @memset(t, calls);\n    return sdk.ok;",
     columns='sdk.col("ticks", .u32, 1, .write)',
     extra="""var calls: u32 = 0;
 fn save(buf: [*]u8, cap: u64, len: *u64) callconv(.c) i32 {
@@ -221,7 +230,12 @@ def test_a_build_failing_in_its_first_frames_is_rolled_back_with_the_world(
 
     def fail_later(systems: Path) -> None:
         source = systems / "movement.zig"
-        edit(source, "fn run(frame: *sdk.Frame) callconv(.c) i32 {", "var calls: u32 = 0;\nfn run(frame: *sdk.Frame) callconv(.c) i32 {\n    calls += 1;\n    if (calls == 8) return sdk.report(frame, .failed, \"late failure\", .{});")
+        edit(
+            source,
+            "fn run(frame: *sdk.Frame) callconv(.c) i32 {",
+            "var calls: u32 = 0;\nfn run(frame: *sdk.Frame) callconv(.c) i32 {\n    calls += 1;\n"
+            '    if (calls == 8) return sdk.report(frame, .failed, "late failure", .{});',
+        )
         edit(source, "build_id: u32 = 1;", "build_id: u32 = 2;")
 
     game = run_with_edit(project, fail_later)

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from game.hotreload.probation import PROBATION_STEPS, Probation
-from game.world.checkpoint import Checkpoint
 from game.hotreload.zigbuild import BuildResult, CompileError, ZigBuild
 from game.native import handshake
 from game.native.canary import CanaryWorker, WorldImage
@@ -32,6 +31,7 @@ from game.native.handshake import ColumnChange
 from game.native.library import ColumnDecl, NativeLibrary, file_digest, remove_stale_copies
 from game.native.platform import built_libraries
 from game.pipeline import Pipeline, ProbationFailure
+from game.world.checkpoint import Checkpoint
 from game.world.schema import ComponentSpec
 
 log = logging.getLogger("sandbox")
@@ -266,7 +266,10 @@ class Reloader:
             self.message = f"{len(outcome.ready)} systems built and loaded in {total * 1000:.0f} ms"
         elif outcome.ready or removed:
             self.message = ", ".join(
-                [f"{lib.info.name} rebuilt in {total * 1000:.0f} ms, build {lib.info.build_id}" for lib in outcome.ready]
+                [
+                    f"{lib.info.name} rebuilt in {total * 1000:.0f} ms, build {lib.info.build_id}"
+                    for lib in outcome.ready
+                ]
                 + [f"{name} unloaded" for name in removed]
             )
         else:
@@ -274,7 +277,10 @@ class Reloader:
 
         log.info(
             "reload finished in %.2f s (build %.2f s, canary %.2f s): %s%s",
-            total, build.seconds, outcome.canary_seconds, swapped or "no system changed",
+            total,
+            build.seconds,
+            outcome.canary_seconds,
+            swapped or "no system changed",
             "".join(f"; {c.describe()}" for c in outcome.changes),
         )
 
@@ -334,7 +340,9 @@ class Reloader:
         self.message = f"rolled back: {failure}"
         log.error(
             "%s in its first frames; rolled back %s to the previous build and replayed %d steps with it",
-            failure, ", ".join(probation.names), len(probation.inputs),
+            failure,
+            ", ".join(probation.names),
+            len(probation.inputs),
         )
 
     def flip_back(self) -> None:
@@ -343,7 +351,8 @@ class Reloader:
         self.end_probation()
         if flipped:
             self.message = "flipped " + ", ".join(
-                f"{n} to build {self.pipeline.slots[n].system.info.build_id} (v{self.pipeline.slots[n].system.library.version})"
+                f"{n} to build {self.pipeline.slots[n].system.info.build_id} "
+                f"(v{self.pipeline.slots[n].system.library.version})"
                 for n in flipped
             )
             log.info("%s", self.message)
@@ -366,13 +375,18 @@ class Reloader:
 
 
 def _check_others(
-    name: str, source: str, changes: list[ColumnChange],
-    live: Mapping[str, tuple[ColumnDecl, ...]], planned: Mapping[str, ColumnChange],
+    name: str,
+    source: str,
+    changes: list[ColumnChange],
+    live: Mapping[str, tuple[ColumnDecl, ...]],
+    planned: Mapping[str, ColumnChange],
 ) -> None:
     """A widened column must not leave another running system declaring the old layout."""
     for change in changes:
         if change.spec.name in planned and planned[change.spec.name].spec != change.spec:
-            raise HandshakeError(f"{source} {change.describe()}, but another system in this reload declares it otherwise")
+            raise HandshakeError(
+                f"{source} {change.describe()}, but another system in this reload declares it otherwise"
+            )
         if change.old is None:
             continue
         for other, columns in live.items():

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _ERROR = re.compile(r"^(?P<file>[^\s:][^:\n]*?):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
 
@@ -114,7 +115,10 @@ class ZigBuild:
             output, code = f"zig build did not finish within {timeout} s", -1
         except OSError as exc:
             zig = " ".join(self.zig)
-            output, code = f"cannot start the Zig compiler ({zig}): {exc.strerror or exc}; reinstall with pip install -e .", -1
+            output, code = (
+                f"cannot start the Zig compiler ({zig}): {exc.strerror or exc}; reinstall with pip install -e .",
+                -1,
+            )
         finally:
             self._proc = None
         seconds = time.perf_counter() - start
@@ -128,7 +132,7 @@ class ZigBuild:
             proc.wait()
 
 
-def _low_priority() -> dict[str, object]:
+def _low_priority() -> dict[str, Any]:
     if os.name == "posix":
         return {"preexec_fn": lambda: os.nice(10)}
     return {"creationflags": getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)}

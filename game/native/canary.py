@@ -26,40 +26,33 @@ from typing import IO, Any
 
 import numpy as np
 
+from game.world.checkpoint import Checkpoint
 from game.world.schema import ComponentSpec, DType
+from game.world.world import World
 
 
 @dataclass
 class WorldImage:
-    """A copy of the world's columns, taken at a frame boundary, for the canary to run on."""
+    """A checkpoint of the world, taken at a frame boundary, plus its size: what the canary runs on."""
 
-    ids: np.ndarray
-    columns: dict[str, np.ndarray]
-    specs: list[ComponentSpec]
+    checkpoint: Checkpoint
     width: int
     height: int
-    step: int
 
     @classmethod
-    def capture(cls, world: Any) -> WorldImage:
-        store = world.store
-        return cls(
-            ids=store.ids.copy(),
-            columns={n: store.column(n).copy() for n in store.specs},
-            specs=list(store.specs.values()),
-            width=world.width,
-            height=world.height,
-            step=world.step,
-        )
+    def capture(cls, world: World) -> WorldImage:
+        return cls(Checkpoint.capture(world), world.width, world.height)
 
     def write(self, path: Path) -> None:
+        cp = self.checkpoint
         meta = {
-            "specs": [[s.name, int(s.dtype), s.width, s.default] for s in self.specs],
+            "specs": [[s.name, int(s.dtype), s.width, s.default] for s in cp.specs],
             "size": [self.width, self.height],
-            "step": self.step,
+            "step": cp.step,
         }
         with path.open("wb") as f:
-            np.savez(f, ids=self.ids, meta=np.array(json.dumps(meta)), **{f"col_{k}": v for k, v in self.columns.items()})
+            arrays: dict[str, Any] = {f"col_{k}": v for k, v in cp.columns.items()}
+            np.savez(f, **arrays, ids=cp.ids, meta=np.array(json.dumps(meta)))
 
 
 class CanaryWorker:
@@ -81,7 +74,10 @@ class CanaryWorker:
         self._stderr = (self._dir / "stderr.txt").open("w+", encoding="utf-8", errors="replace")
         proc = subprocess.Popen(
             [sys.executable, "-m", "game.native.canary"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
             cwd=Path(__file__).resolve().parents[2],
         )
         self._lines = queue.Queue()
@@ -100,8 +96,11 @@ class CanaryWorker:
         """Runs `library` in the worker; None if it passed, else a one-line reason naming `name`."""
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
         job = {
-            "library": str(library), "world": str(world_file), "frames": self.frames,
-            "copies": str(self.copies), "source": name,
+            "library": str(library),
+            "world": str(world_file),
+            "frames": self.frames,
+            "copies": str(self.copies),
+            "source": name,
         }
         assert proc.stdin is not None and self._stderr is not None
         mark = self._stderr.tell()
@@ -131,7 +130,11 @@ class CanaryWorker:
         self._stderr.seek(mark)
         said = " ".join(ln.strip() for ln in self._stderr.read().splitlines() if ln.strip())[-300:]
         self._stderr.seek(0, os.SEEK_END)
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 and -code in signal.valid_signals() else f"exited with {code}"
+        how = (
+            f"killed by {signal.Signals(-code).name}"
+            if code < 0 and -code in signal.valid_signals()
+            else f"exited with {code}"
+        )
         return f"{name}: canary crashed ({how})" + (f": {said}" if said else "")
 
     def close(self) -> None:
@@ -159,7 +162,6 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     from game.native.library import NativeLibrary
     from game.native.system import InputState, NativeSystem
     from game.world import registry
-    from game.world.world import World
 
     with np.load(job["world"], allow_pickle=False) as npz:
         meta = json.loads(str(npz["meta"]))
@@ -167,7 +169,8 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
         columns = {k[4:]: npz[k] for k in npz.files if k.startswith("col_")}
     specs = [ComponentSpec(n, DType(d), w, default) for n, d, w, default in meta["specs"]]
     registry.use_fresh_world()
-    world = World(*meta["size"], seed=0, specs=specs)
+    width, height = meta["size"]
+    world = World(width, height, seed=0, specs=specs)
     registry.reset_next_id(int(ids.max()) + 1 if len(ids) else 1)
     world.store.append(ids, columns)
     world.step = meta["step"]
@@ -184,7 +187,9 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
                 world.store.widen_column(change.spec)
         system = NativeSystem(lib, world, InputState())
         pixels = np.zeros((world.height, world.width), dtype=np.uint32)
-        target = (pixels.ctypes.data, world.width, world.height, world.width * 4) if lib.info.kind == Kind.RENDER else None
+        target = (
+            (pixels.ctypes.data, world.width, world.height, world.width * 4) if lib.info.kind == Kind.RENDER else None
+        )
         for _ in range(job["frames"]):
             system.run(1.0 / 60.0, target)
             world.step += 1

@@ -109,7 +109,9 @@ class NativeLibrary:
             entry = handle.plugin_entry
         except AttributeError:
             _dispose(handle, copy)
-            raise LoadError(f"{source.name}: exports no plugin_entry; every system must `export fn plugin_entry`") from None
+            raise LoadError(
+                f"{source.name}: exports no plugin_entry; every system must `export fn plugin_entry`"
+            ) from None
         api = entry()
         if api == ffi.NULL:
             _dispose(handle, copy)
@@ -137,8 +139,11 @@ def probe(path: Path, copies: Path, timeout: float = 30.0) -> str | None:
     )
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code, str(path), str(copies)], capture_output=True, text=True,
-            timeout=timeout, cwd=Path(__file__).resolve().parents[2],
+            [sys.executable, "-c", code, str(path), str(copies)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=Path(__file__).resolve().parents[2],
         )
     except subprocess.TimeoutExpired:
         return f"{path.name}: loading it did not finish within {timeout:.0f} s"

@@ -8,7 +8,6 @@ no per-entity Python and no per-frame allocation of anything sized by the world.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import esper
 
@@ -109,7 +108,10 @@ class NativeSystem(esper.Processor):
             self._input_version = inputs.version
             fi = frame.input
             fi.mouse_x, fi.mouse_y, fi.buttons, fi.mouse_in_window = (
-                inputs.mouse_x, inputs.mouse_y, inputs.buttons, inputs.in_window,
+                inputs.mouse_x,
+                inputs.mouse_y,
+                inputs.buttons,
+                inputs.in_window,
             )
         frame.step = world.step
         if target is not None:

@@ -71,8 +71,13 @@ class Hud:
             status = "ERROR" if slot.error else ("off" if not slot.enabled else "ok")
             mark = ">" if name == state.selected else " "
             colour = BAD if slot.error else (DIM if slot.enabled else BUSY)
-            out.append((f"{mark}{number} {name:<12} {slot.system.last_ms:6.2f} ms  build {info.build_id} "
-                        f"v{slot.system.library.version}  {status}", colour))
+            out.append(
+                (
+                    f"{mark}{number} {name:<12} {slot.system.last_ms:6.2f} ms  build {info.build_id} "
+                    f"v{slot.system.library.version}  {status}",
+                    colour,
+                )
+            )
         if reloader.building:
             spin = SPINNER[int(now * 8) % len(SPINNER)]
             out.append((f"{spin} building... {reloader.elapsed:4.1f} s", BUSY))
@@ -90,10 +95,18 @@ class Hud:
         if slot is None:
             return []
         info = slot.system.info
-        out: list[Line] = [(f"{info.name}: {'on' if slot.enabled else 'off'}, avg {slot.avg_ms:.3f} ms, order "
-                            f"{info.order}, build {info.build_id}, library v{slot.system.library.version}"
-                            f"{', previous kept' if slot.previous else ''}", WHITE)]
-        out += [(f"  {c.name} {c.describe()} {'rw' if c.access == 3 else 'w' if c.writes else 'r'}", DIM) for c in info.columns]
+        out: list[Line] = [
+            (
+                f"{info.name}: {'on' if slot.enabled else 'off'}, avg {slot.avg_ms:.3f} ms, order "
+                f"{info.order}, build {info.build_id}, library v{slot.system.library.version}"
+                f"{', previous kept' if slot.previous else ''}",
+                WHITE,
+            )
+        ]
+        out += [
+            (f"  {c.name} {c.describe()} {'rw' if c.access == 3 else 'w' if c.writes else 'r'}", DIM)
+            for c in info.columns
+        ]
         return out
 
     def error_lines(self, pipeline: Pipeline, reloader: Reloader) -> list[Line]:
@@ -124,7 +137,13 @@ class Hud:
         if errors:
             surfaces = [self.font.render(t[:170], True, c) for t, c in errors]
             height = sum(s.get_height() + 2 for s in surfaces) + 12
-            _panel(screen, surfaces, (10, screen.get_height() - height - 10), (50, 0, 0, 215), width=screen.get_width() - 20)
+            _panel(
+                screen,
+                surfaces,
+                (10, screen.get_height() - height - 10),
+                (50, 0, 0, 215),
+                width=screen.get_width() - 20,
+            )
         if self.show_help:
             self._draw_help(screen)
 
@@ -144,8 +163,13 @@ class Hud:
             y += key.get_height() + 3
 
 
-def _panel(screen: pygame.Surface, lines: list[pygame.Surface], at: tuple[int, int],
-           colour: tuple[int, int, int, int], width: int | None = None) -> None:
+def _panel(
+    screen: pygame.Surface,
+    lines: list[pygame.Surface],
+    at: tuple[int, int],
+    colour: tuple[int, int, int, int],
+    width: int | None = None,
+) -> None:
     if not lines:
         return
     w = width or max(s.get_width() for s in lines) + 16

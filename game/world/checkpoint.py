@@ -33,7 +33,7 @@ class Checkpoint:
             columns={n: store.column(n).copy() for n in store.specs},
             specs=list(store.specs.values()),
             step=world.step,
-            rng_state=world.rng.bit_generator.state,
+            rng_state=dict(world.rng.bit_generator.state),
             next_id=registry.next_entity_id(),
         )
 

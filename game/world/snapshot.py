@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ class WorldFileError(ValueError):
 
 def save(world: World, path: Path) -> None:
     """Writes ids, every column, the step, the next id and the RNG state to `path`."""
-    arrays = {f"col_{name}": world.store.column(name) for name in world.store.specs}
+    arrays: dict[str, Any] = {f"col_{name}": world.store.column(name) for name in world.store.specs}
     meta = {
         "format": FORMAT,
         "step": world.step,
@@ -31,7 +32,7 @@ def save(world: World, path: Path) -> None:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
-        np.savez(f, ids=world.store.ids, meta=np.array(json.dumps(meta)), **arrays)
+        np.savez(f, **arrays, ids=world.store.ids, meta=np.array(json.dumps(meta)))
 
 
 def load(path: Path, world: World) -> None:
@@ -50,7 +51,7 @@ def load(path: Path, world: World) -> None:
     world.rng.bit_generator.state = meta["rng"]
 
 
-def _read(path: Path, world: World) -> tuple[dict[str, object], np.ndarray, dict[str, np.ndarray]]:
+def _read(path: Path, world: World) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):

@@ -67,7 +67,7 @@ class ComponentStore:
         """A copy of one entity's value in column `name`. Raises KeyError (entity or name)."""
         return np.array(self._columns[name][self.row_of(entity)])
 
-    def set(self, entity: int, name: str, value: object) -> None:
+    def set(self, entity: int, name: str, value: npt.ArrayLike) -> None:
         """Writes one entity's value in column `name`. Raises KeyError (entity or name)."""
         self._columns[name][self.row_of(entity)] = value
 

@@ -64,7 +64,7 @@ class World:
         """A copy of `entity`'s `name` value. Raises KeyError for an unknown entity or name."""
         return self.store.get(entity, name)
 
-    def set(self, entity: int, name: str, value: object) -> None:
+    def set(self, entity: int, name: str, value: npt.ArrayLike) -> None:
         """Writes `entity`'s `name` value. Raises KeyError for an unknown entity or name."""
         self.store.set(entity, name, value)
 

@@ -44,7 +44,7 @@ def test_two_versions_load_side_by_side(libs: dict[str, Path], tmp_path: Path) -
 def test_not_a_library_is_a_load_error(tmp_path: Path) -> None:
     fake = tmp_path / "libfake.so"
     fake.write_bytes(b"this is not an ELF file")
-    with pytest.raises(LoadError, match="libfake.so: not a loadable shared library"):
+    with pytest.raises(LoadError, match=r"libfake\.so: not a loadable shared library"):
         NativeLibrary.load(fake, tmp_path / "copies", version=1)
     assert list((tmp_path / "copies").iterdir()) == []
 
@@ -53,7 +53,7 @@ def test_handshake_names_the_column_and_both_sides(libs: dict[str, Path], tmp_pa
     lib = NativeLibrary.load(libs["movement"], tmp_path, version=1)
     try:
         wrong = dict(SPECS, vel_x=ComponentSpec("vel_x", DType.F64))
-        with pytest.raises(HandshakeError, match="movement.zig: column vel_x declared f32x1, the world has f64x1"):
+        with pytest.raises(HandshakeError, match=r"movement\.zig: column vel_x declared f32x1, the world has f64x1"):
             handshake.check(lib.info, "movement.zig", wrong)
         narrower = dict(SPECS, pos_x=ComponentSpec("pos_x", DType.F64))
         with pytest.raises(HandshakeError, match="only widening"):

@@ -6,7 +6,11 @@ import pytest
 from game.world.schema import ComponentSpec, DType
 from game.world.store import ComponentStore
 
-SPECS = (ComponentSpec("x", DType.F32), ComponentSpec("tag", DType.U32, default=7), ComponentSpec("v2", DType.F64, width=2))
+SPECS = (
+    ComponentSpec("x", DType.F32),
+    ComponentSpec("tag", DType.U32, default=7),
+    ComponentSpec("v2", DType.F64, width=2),
+)
 
 
 def ids(*values: int) -> np.ndarray:
