@@ -117,7 +117,10 @@ class CanaryWorker:
             proc.kill()
             proc.wait()
             self._proc = None
-            return f"{name}: canary did not finish {self.frames} frames within {self.timeout:.0f} s (endless loop?)"
+            return (
+                f"{name}: canary did not finish {self.frames} frames within {self.timeout:.0f} s "
+                "(endless loop?); the game never ran it: fix the loop and press F5"
+            )
         if line is None:
             return self._died(proc, name, mark)
         verdict = json.loads(line)
@@ -135,7 +138,11 @@ class CanaryWorker:
             if code < 0 and -code in signal.valid_signals()
             else f"exited with {code}"
         )
-        return f"{name}: canary crashed ({how})" + (f": {said}" if said else "")
+        return (
+            f"{name}: canary crashed ({how})"
+            + (f": {said}" if said else "")
+            + "; the game never ran it: fix the crash and press F5"
+        )
 
     def close(self) -> None:
         if self._proc is not None:
