@@ -73,3 +73,13 @@ def test_stale_copies_of_dead_processes_are_removed(tmp_path: Path) -> None:
     mine.write_bytes(b"x")
     assert remove_stale_copies(tmp_path) == 1
     assert not dead.exists() and mine.exists()
+
+
+def test_closing_releases_cffis_reference_to_the_library(libs: dict[str, Path], tmp_path: Path) -> None:
+    """cffi keeps every dlopen'ed library in ffi._libraries; without our cleanup each reload leaked."""
+    from game.native.abi import ffi
+
+    before = len(ffi._libraries)
+    for version in range(20):
+        NativeLibrary.load(libs["bounds"], tmp_path, version=version).close()
+    assert len(ffi._libraries) == before
