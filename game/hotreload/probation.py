@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from game.native.system import InputState
+from game.pipeline import Pipeline
 from game.world.checkpoint import Checkpoint
 
 PROBATION_STEPS = 30
@@ -28,3 +29,25 @@ class Probation:
 
     def record(self, inputs: InputState) -> None:
         self.inputs.append((inputs.mouse_x, inputs.mouse_y, inputs.buttons, inputs.in_window))
+
+    def end(self, pipeline: Pipeline) -> None:
+        """Probation passed: the new builds are ordinary systems from now on."""
+        for name in self.names:
+            if name in pipeline.slots:
+                pipeline.slots[name].on_probation = False
+
+    def roll_back(self, pipeline: Pipeline, dt: float) -> None:
+        """Restores the checkpoint, discards the new builds (a brand-new system is removed,
+        the others go back to their previous build), and replays the recorded steps."""
+        self.checkpoint.restore(pipeline.world)
+        for name in self.names:
+            if name in self.new_systems:
+                pipeline.remove(name)
+            else:
+                pipeline.flip(name, discard_current=True)
+        inputs = pipeline.inputs
+        live = (inputs.mouse_x, inputs.mouse_y, inputs.buttons, inputs.in_window)
+        for x, y, buttons, in_window in self.inputs:
+            inputs.update(mouse_x=x, mouse_y=y, buttons=buttons, in_window=in_window)
+            pipeline.step(dt)
+        inputs.update(mouse_x=live[0], mouse_y=live[1], buttons=live[2], in_window=live[3])

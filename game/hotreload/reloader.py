@@ -191,7 +191,7 @@ class Reloader:
             started = time.perf_counter()
             try:
                 changes = handshake.check(lib.info, source, snap.specs)
-                _check_others(lib.info.name, source, changes, snap.live, planned)
+                handshake.check_against_live(lib.info.name, source, changes, snap.live, planned)
             except HandshakeError as exc:
                 lib.close()
                 outcome.refused.append(str(exc))
@@ -318,25 +318,12 @@ class Reloader:
 
     def end_probation(self) -> None:
         if self.probation is not None:
-            for name in self.probation.names:
-                if name in self.pipeline.slots:
-                    self.pipeline.slots[name].on_probation = False
+            self.probation.end(self.pipeline)
             self.probation = None
 
     def _roll_back(self, probation: Probation, failure: ProbationFailure) -> None:
         self.probation = None
-        probation.checkpoint.restore(self.pipeline.world)
-        for name in probation.names:
-            if name in probation.new_systems:
-                self.pipeline.remove(name)
-            else:
-                self.pipeline.flip(name, discard_current=True)
-        inputs = self.pipeline.inputs
-        live = (inputs.mouse_x, inputs.mouse_y, inputs.buttons, inputs.in_window)
-        for x, y, buttons, in_window in probation.inputs:
-            inputs.update(mouse_x=x, mouse_y=y, buttons=buttons, in_window=in_window)
-            self.pipeline.step(1.0 / 60.0)
-        inputs.update(mouse_x=live[0], mouse_y=live[1], buttons=live[2], in_window=live[3])
+        probation.roll_back(self.pipeline, 1.0 / 60.0)
         self.message = f"rolled back: {failure}"
         log.error(
             "%s in its first frames; rolled back %s to the previous build and replayed %d steps with it",
@@ -372,29 +359,3 @@ class Reloader:
             self._outcome = None
         if self.canary is not None:
             self.canary.close()
-
-
-def _check_others(
-    name: str,
-    source: str,
-    changes: list[ColumnChange],
-    live: Mapping[str, tuple[ColumnDecl, ...]],
-    planned: Mapping[str, ColumnChange],
-) -> None:
-    """A widened column must not leave another running system declaring the old layout."""
-    for change in changes:
-        if change.spec.name in planned and planned[change.spec.name].spec != change.spec:
-            raise HandshakeError(
-                f"{source} {change.describe()}, but another system in this reload declares it otherwise"
-            )
-        if change.old is None:
-            continue
-        for other, columns in live.items():
-            if other == name:
-                continue
-            for decl in columns:
-                if decl.name == change.spec.name:
-                    raise HandshakeError(
-                        f"{source} {change.describe()}, but {other} still declares {decl.describe()}; "
-                        "change both, then press F5"
-                    )

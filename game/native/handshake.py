@@ -9,7 +9,7 @@ import numpy as np
 
 from game.native.abi import ABI_VERSION, Kind, ffi
 from game.native.errors import HandshakeError
-from game.native.library import SystemInfo
+from game.native.library import ColumnDecl, SystemInfo
 from game.world.schema import ComponentSpec, DType
 
 API_SIZE = ffi.sizeof("Api")
@@ -74,3 +74,29 @@ def check(info: SystemInfo, source: str, specs: Mapping[str, ComponentSpec]) -> 
 def widens(old: ComponentSpec, new: ComponentSpec) -> bool:
     """True when every value of `old` fits `new` unchanged."""
     return new.width >= old.width and bool(np.can_cast(old.dtype.numpy, new.dtype.numpy, "safe"))
+
+
+def check_against_live(
+    name: str,
+    source: str,
+    changes: list[ColumnChange],
+    live: Mapping[str, tuple[ColumnDecl, ...]],
+    planned: Mapping[str, ColumnChange],
+) -> None:
+    """A widened column must not leave another running system declaring the old layout."""
+    for change in changes:
+        if change.spec.name in planned and planned[change.spec.name].spec != change.spec:
+            raise HandshakeError(
+                f"{source} {change.describe()}, but another system in this reload declares it otherwise"
+            )
+        if change.old is None:
+            continue
+        for other, columns in live.items():
+            if other == name:
+                continue
+            for decl in columns:
+                if decl.name == change.spec.name:
+                    raise HandshakeError(
+                        f"{source} {change.describe()}, but {other} still declares {decl.describe()}; "
+                        "change both, then press F5"
+                    )
