@@ -13,15 +13,15 @@ from game.cli import PROJECT_ROOT, Options
 SOURCES = ("build.zig", "build.zig.zon", "ecs_systems")
 
 
-def copy_project(dst: Path) -> Path:
-    """Sources plus the repository's warm Zig cache, if it has one."""
+def copy_project(dst: Path, src: Path = PROJECT_ROOT, with_build: bool = True) -> Path:
+    """The Zig sources of the project at `src` (and, `with_build`, its warm Zig cache and output)."""
     dst.mkdir(parents=True, exist_ok=True)
-    for name in (*SOURCES, ".zig-cache", "zig-out"):
-        src = PROJECT_ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name)
-        elif src.exists():
-            shutil.copy2(src, dst / name)
+    for name in (*SOURCES, *((".zig-cache", "zig-out") if with_build else ())):
+        path = src / name
+        if path.is_dir():
+            shutil.copytree(path, dst / name)
+        elif path.exists():
+            shutil.copy2(path, dst / name)
     return dst
 
 

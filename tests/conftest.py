@@ -6,7 +6,6 @@ Tests never edit the repository's sources: every build runs in a temporary copy.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,31 +19,19 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
+from bench.frames import copy_project
 from game.cli import PROJECT_ROOT, Options
 from game.hotreload.zigbuild import ZigBuild
 from game.native.platform import built_libraries
 from game.world import registry
 
-SOURCES = ("build.zig", "build.zig.zon", "ecs_systems")
 REFERENCE_FRAMES = 60
-
-
-def copy_project(src: Path, dst: Path, with_build: bool) -> Path:
-    dst.mkdir(parents=True, exist_ok=True)
-    names = SOURCES + ((".zig-cache", "zig-out") if with_build else ())
-    for name in names:
-        path = src / name
-        if path.is_dir():
-            shutil.copytree(path, dst / name)
-        elif path.exists():
-            shutil.copy2(path, dst / name)
-    return dst
 
 
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the repository's Zig sources, built once by the real compiler."""
-    root = copy_project(PROJECT_ROOT, tmp_path_factory.mktemp("built"), with_build=False)
+    root = copy_project(tmp_path_factory.mktemp("built"), PROJECT_ROOT, with_build=False)
     result = ZigBuild(root).run(timeout=600)
     assert result.ok, result.output
     return root
@@ -53,7 +40,7 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def project(built_project: Path, tmp_path: Path) -> Path:
     """A private, already-built copy of the project that a test may edit and rebuild."""
-    return copy_project(built_project, tmp_path / "project", with_build=True)
+    return copy_project(tmp_path / "project", built_project)
 
 
 @pytest.fixture

@@ -77,13 +77,13 @@ class Reloader:
         self.errors: tuple[CompileError, ...] = ()
         self.message = ""
         self.message_at = 0.0
-        self.reloads = 0
         self.started_at = 0.0
         self.last_outcome: ReloadOutcome | None = None
         self.last_swapped: list[str] = []
         self.probation: Probation | None = None
         self._versions = itertools.count(1)
         self._skipped: dict[str, str] = {}  # demo plugins: file name -> digest, not reloaded again
+        self._ignored: set[str] = set()  # libraries with no source, already warned about
         self._thread: threading.Thread | None = None
         self._outcome: ReloadOutcome | None = None
         self._again: str | None = None
@@ -149,8 +149,8 @@ class Reloader:
         changed = []
         for name, path in built_libraries(self.builder.prefix).items():
             if name not in sources:
-                if path.name not in self._skipped:
-                    self._skipped[path.name] = ""
+                if path.name not in self._ignored:
+                    self._ignored.add(path.name)
                     log.warning("ignoring %s: no ecs_systems/%s.zig made it", path, name)
                 continue
             try:
@@ -259,7 +259,6 @@ class Reloader:
         outcome.swap_seconds = time.perf_counter() - started
         total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
         swapped = ", ".join(f"{lib.info.name} build {lib.info.build_id} (v{lib.version})" for lib in outcome.ready)
-        self.reloads += 1
         if outcome.refused:
             self.message = f"refused: {outcome.refused[0]}"
         elif outcome.reason == "startup":
