@@ -1,5 +1,6 @@
 //! Builds every `ecs_systems/*.zig` into its own shared library (adding a file adds a
-//! system), and `zig build test` runs the SDK's and every system's unit tests.
+//! system; `components.zig` becomes the `components` library, the world's schema), and
+//! `zig build test` runs the SDK's and every system's unit tests.
 //!
 //!   zig build                      all systems, optimize=safe (bounds checks stay on)
 //!   zig build -Doptimize=fast
@@ -8,6 +9,7 @@
 const std = @import("std");
 
 const systems_dir = "ecs_systems";
+const components_file = "components.zig";
 
 pub fn build(b: *std.Build) void {
     const target = b.standardTargetOptions(.{});
@@ -19,6 +21,14 @@ pub fn build(b: *std.Build) void {
         .target = target,
         .optimize = optimize,
     });
+    // components.zig: every component and resource, imported by the SDK and every system.
+    const components = b.createModule(.{
+        .root_source_file = b.path(systems_dir ++ "/" ++ components_file),
+        .target = target,
+        .optimize = optimize,
+        .imports = &.{.{ .name = "sdk", .module = sdk }},
+    });
+    sdk.addImport("components", components);
 
     // The configure step lists the folder, so adding or removing a file must re-run it.
     b.dependOnDirectoryContents(b.path(systems_dir));
@@ -28,11 +38,17 @@ pub fn build(b: *std.Build) void {
     test_roots.append(b.allocator, sdk) catch @panic("OOM");
 
     for (systemNames(b)) |name| {
+        // The `components` library describes the schema; its root is the SDK's, not the
+        // components file itself (which has no entry point of its own).
+        const root_file = if (std.mem.eql(u8, name, "components"))
+            systems_dir ++ "/sdk/schema_library.zig"
+        else
+            b.fmt("{s}/{s}.zig", .{ systems_dir, name });
         const root = b.createModule(.{
-            .root_source_file = b.path(b.fmt("{s}/{s}.zig", .{ systems_dir, name })),
+            .root_source_file = b.path(root_file),
             .target = target,
             .optimize = optimize,
-            .imports = &.{.{ .name = "sdk", .module = sdk }},
+            .imports = &.{ .{ .name = "sdk", .module = sdk }, .{ .name = "components", .module = components } },
             .strip = true,
         });
         libraries.append(b.allocator, b.addLibrary(.{

@@ -1,49 +1,40 @@
 //! Attractor: every entity is pulled towards the mouse (pushed away while the right
 //! button is held). With no mouse in the window, a gentle pull towards the centre.
+//! The strengths live in the `Tunables` resource, so they can be edited live from Python.
 const std = @import("std");
 const sdk = @import("sdk");
+const c = @import("components");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
 
-/// Pull strength near the mouse, in px/s² at the softening radius.
-const strength: f32 = 90_000;
-/// Pull towards the centre when there is no mouse.
-const idle_strength: f32 = 12_000;
 /// Softening radius squared (px²): keeps the force finite at the centre.
 const soft2: f32 = 2_500;
-const right_button: u32 = 4;
 
-const columns = [_]sdk.ColumnDecl{
-    sdk.col("pos_x", .f32, 1, .read),
-    sdk.col("pos_y", .f32, 1, .read),
-    sdk.col("vel_x", .f32, 1, .read_write),
-    sdk.col("vel_y", .f32, 1, .read_write),
-};
+// Frozen entities keep their velocity: movement skips them, so a pull would only pile up.
+const Pulled = sdk.Query(.{ .pos = .{ c.Position, .read }, .vel = .{ c.Velocity, .read_write } }, .{ .without = .{c.Frozen} });
+const W = sdk.World(.{ .queries = .{ .pulled = Pulled }, .resources = .{ .tun = .{ c.Tunables, .read } } });
 
-const api = sdk.api(.{ .name = "attractor", .build_id = build_id, .order = 10, .columns = &columns, .run = run });
+const api = sdk.system(W, .{ .name = "attractor", .build_id = build_id, .order = 10, .run = run });
 
 export fn plugin_entry() *const sdk.Api {
     return &api;
 }
 
-fn run(frame: *sdk.Frame) callconv(.c) i32 {
-    const px = sdk.slice(frame, 0, .f32) catch return sdk.report(frame, .bad_columns, "pos_x", .{});
-    const py = sdk.slice(frame, 1, .f32) catch return sdk.report(frame, .bad_columns, "pos_y", .{});
-    const vx = sdk.slice(frame, 2, .f32) catch return sdk.report(frame, .bad_columns, "vel_x", .{});
-    const vy = sdk.slice(frame, 3, .f32) catch return sdk.report(frame, .bad_columns, "vel_y", .{});
-    const in = frame.input;
-    var target = [2]f32{ frame.world_width / 2, frame.world_height / 2 };
-    var k = idle_strength;
+fn run(w: *W) !void {
+    const tun = w.resource(.tun);
+    const in = w.input;
+    var target = [2]f32{ w.width() / 2, w.height() / 2 };
+    var k = tun.idle_attract;
     if (in.mouse_in_window != 0) {
         target = .{ in.mouse_x, in.mouse_y };
-        k = if (in.buttons & right_button != 0) -strength else strength;
+        k = if (in.button(.right)) -tun.attract else tun.attract;
     }
-    pull(px, py, vx, vy, target, k * frame.dt);
-    return sdk.ok;
+    var tables = w.query(.pulled);
+    while (tables.next()) |t| pull(t.pos.x, t.pos.y, t.vel.x, t.vel.y, target, k * w.dt);
 }
 
-/// vel += k * d / (|d|² + soft²)^(1/2) / |d|...: a softened inverse-distance pull.
+/// vel += k * d / (|d|² + soft²): a softened inverse-distance pull.
 fn pull(px: []const f32, py: []const f32, vx: []f32, vy: []f32, target: [2]f32, k: f32) void {
     const tx: sdk.Vf = @splat(target[0]);
     const ty: sdk.Vf = @splat(target[1]);

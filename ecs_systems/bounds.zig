@@ -1,31 +1,26 @@
 //! Bounds: entities bounce off the edges of the world (velocity reflected, position mirrored).
 const std = @import("std");
 const sdk = @import("sdk");
+const c = @import("components");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
 
-const columns = [_]sdk.ColumnDecl{
-    sdk.col("pos_x", .f32, 1, .read_write),
-    sdk.col("pos_y", .f32, 1, .read_write),
-    sdk.col("vel_x", .f32, 1, .read_write),
-    sdk.col("vel_y", .f32, 1, .read_write),
-};
+const Bodies = sdk.Query(.{ .pos = .{ c.Position, .read_write }, .vel = .{ c.Velocity, .read_write } }, .{});
+const W = sdk.World(.{ .queries = .{ .bodies = Bodies } });
 
-const api = sdk.api(.{ .name = "bounds", .build_id = build_id, .order = 30, .columns = &columns, .run = run });
+const api = sdk.system(W, .{ .name = "bounds", .build_id = build_id, .order = 30, .run = run });
 
 export fn plugin_entry() *const sdk.Api {
     return &api;
 }
 
-fn run(frame: *sdk.Frame) callconv(.c) i32 {
-    const px = sdk.slice(frame, 0, .f32) catch return sdk.report(frame, .bad_columns, "pos_x", .{});
-    const py = sdk.slice(frame, 1, .f32) catch return sdk.report(frame, .bad_columns, "pos_y", .{});
-    const vx = sdk.slice(frame, 2, .f32) catch return sdk.report(frame, .bad_columns, "vel_x", .{});
-    const vy = sdk.slice(frame, 3, .f32) catch return sdk.report(frame, .bad_columns, "vel_y", .{});
-    bounce(px, vx, frame.world_width);
-    bounce(py, vy, frame.world_height);
-    return sdk.ok;
+fn run(w: *W) !void {
+    var tables = w.query(.bodies);
+    while (tables.next()) |t| {
+        bounce(t.pos.x, t.vel.x, w.width());
+        bounce(t.pos.y, t.vel.y, w.height());
+    }
 }
 
 /// Mirrors positions outside [0, limit] back inside and points their velocity inwards.

@@ -1,31 +1,25 @@
 //! Colour by speed: slow entities are deep blue, fast ones turn cyan, yellow, then white-hot.
+//! The speed that maps to the hottest colour is `Tunables.max_speed`, editable live.
 const std = @import("std");
 const sdk = @import("sdk");
+const c = @import("components");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
 
-/// Speed (px/s) that maps to the hottest colour.
-const max_speed: f32 = 600;
+const Painted = sdk.Query(.{ .vel = .{ c.Velocity, .read }, .color = .{ c.Color, .write } }, .{});
+const W = sdk.World(.{ .queries = .{ .painted = Painted }, .resources = .{ .tun = .{ c.Tunables, .read } } });
 
-const columns = [_]sdk.ColumnDecl{
-    sdk.col("vel_x", .f32, 1, .read),
-    sdk.col("vel_y", .f32, 1, .read),
-    sdk.col("color", .u32, 1, .write),
-};
-
-const api = sdk.api(.{ .name = "colorize", .build_id = build_id, .order = 40, .columns = &columns, .run = run });
+const api = sdk.system(W, .{ .name = "colorize", .build_id = build_id, .order = 40, .run = run });
 
 export fn plugin_entry() *const sdk.Api {
     return &api;
 }
 
-fn run(frame: *sdk.Frame) callconv(.c) i32 {
-    const vx = sdk.slice(frame, 0, .f32) catch return sdk.report(frame, .bad_columns, "vel_x", .{});
-    const vy = sdk.slice(frame, 1, .f32) catch return sdk.report(frame, .bad_columns, "vel_y", .{});
-    const color = sdk.slice(frame, 2, .u32) catch return sdk.report(frame, .bad_columns, "color", .{});
-    paint(vx, vy, color);
-    return sdk.ok;
+fn run(w: *W) !void {
+    const max_speed = w.resource(.tun).max_speed;
+    var tables = w.query(.painted);
+    while (tables.next()) |t| paint(t.vel.x, t.vel.y, t.color.rgb, max_speed);
 }
 
 const Vu = @Vector(sdk.lanes, u32);
@@ -44,19 +38,22 @@ fn ramp(t: sdk.Vf) Vu {
     return (ri << @splat(16)) | (gi << @splat(8)) | bi;
 }
 
-fn paint(vx: []const f32, vy: []const f32, color: []u32) void {
+/// t = speed / max_speed, clamped to [0, 1] on both sides: max_speed is edited live, and
+/// a zero or negative value (or a NaN velocity) must not reach @intFromFloat out of range.
+fn paint(vx: []const f32, vy: []const f32, color: []u32, max_speed: f32) void {
     const inv: sdk.Vf = @splat(1.0 / max_speed);
     const one: sdk.Vf = @splat(1);
+    const zero: sdk.Vf = @splat(0);
     var i: usize = 0;
     while (i + sdk.lanes <= vx.len) : (i += sdk.lanes) {
         const x = sdk.load(vx, i);
         const y = sdk.load(vy, i);
-        const t = @min(@sqrt(x * x + y * y) * inv, one);
+        const t = @min(@max(@sqrt(x * x + y * y) * inv, zero), one);
         color[i..][0..sdk.lanes].* = ramp(t);
     }
     while (i < vx.len) : (i += 1) {
-        const t: sdk.Vf = @splat(@min(@sqrt(vx[i] * vx[i] + vy[i] * vy[i]) / max_speed, 1));
-        color[i] = ramp(t)[0];
+        const speed: sdk.Vf = @splat(@sqrt(vx[i] * vx[i] + vy[i] * vy[i]));
+        color[i] = ramp(@min(@max(speed * inv, zero), one))[0];
     }
 }
 
@@ -64,7 +61,16 @@ test "still entities are blue, the fastest are hot" {
     const vx = [_]f32{ 0, 10_000 };
     const vy = [_]f32{ 0, 0 };
     var color = [_]u32{ 0, 0 };
-    paint(&vx, &vy, &color);
+    paint(&vx, &vy, &color, 600);
     try std.testing.expectEqual(@as(u32, 0x0000FF), color[0]);
     try std.testing.expectEqual(@as(u32, 0xFF), color[1] >> 16);
+}
+
+test "a zero or negative max_speed still gives valid colours" {
+    const vx = [_]f32{ 0, 0, 0, 0, 0, 0, 0, 0, 300, std.math.nan(f32) };
+    const vy = [_]f32{ 0, 0, 0, 0, 0, 0, 0, 0, 400, 0 };
+    var color: [10]u32 = @splat(0);
+    paint(&vx, &vy, &color, 0);
+    paint(&vx, &vy, &color, -5);
+    for (color) |rgb| try std.testing.expect(rgb <= 0xFFFFFF);
 }

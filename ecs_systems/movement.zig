@@ -1,31 +1,26 @@
-//! Integration: position += velocity * dt, for every entity.
+//! Integration: position += velocity * dt, for every entity that moves and is not frozen.
 const std = @import("std");
 const sdk = @import("sdk");
+const c = @import("components");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
 
-const columns = [_]sdk.ColumnDecl{
-    sdk.col("pos_x", .f32, 1, .read_write),
-    sdk.col("pos_y", .f32, 1, .read_write),
-    sdk.col("vel_x", .f32, 1, .read),
-    sdk.col("vel_y", .f32, 1, .read),
-};
+const Movers = sdk.Query(.{ .pos = .{ c.Position, .read_write }, .vel = .{ c.Velocity, .read } }, .{ .without = .{c.Frozen} });
+const W = sdk.World(.{ .queries = .{ .movers = Movers } });
 
-const api = sdk.api(.{ .name = "movement", .build_id = build_id, .order = 20, .columns = &columns, .run = run });
+const api = sdk.system(W, .{ .name = "movement", .build_id = build_id, .order = 20, .run = run });
 
 export fn plugin_entry() *const sdk.Api {
     return &api;
 }
 
-fn run(frame: *sdk.Frame) callconv(.c) i32 {
-    const px = sdk.slice(frame, 0, .f32) catch return sdk.report(frame, .bad_columns, "pos_x", .{});
-    const py = sdk.slice(frame, 1, .f32) catch return sdk.report(frame, .bad_columns, "pos_y", .{});
-    const vx = sdk.slice(frame, 2, .f32) catch return sdk.report(frame, .bad_columns, "vel_x", .{});
-    const vy = sdk.slice(frame, 3, .f32) catch return sdk.report(frame, .bad_columns, "vel_y", .{});
-    integrate(px, vx, frame.dt);
-    integrate(py, vy, frame.dt);
-    return sdk.ok;
+fn run(w: *W) !void {
+    var tables = w.query(.movers);
+    while (tables.next()) |t| {
+        integrate(t.pos.x, t.vel.x, w.dt);
+        integrate(t.pos.y, t.vel.y, w.dt);
+    }
 }
 
 /// pos[i] += vel[i] * dt, eight lanes at a time.

@@ -7,7 +7,8 @@ pub const panic = sdk.panic;
 
 pub const BuildId: u32 = 1;
 
-const api = sdk.api(.{ .name = "plugin_b", .build_id = BuildId, .kind = .demo, .columns = &.{}, .run = run, .shutdown = shutdown });
+// A demo plugin reads no components: `bare` gives it the schema and its own C `run`.
+const api = sdk.bare(.{ .name = "plugin_b", .build_id = BuildId, .kind = .demo, .run = run });
 
 export fn plugin_entry() *const sdk.Api {
     return &api;
@@ -18,13 +19,13 @@ fn run(frame: *sdk.Frame) callconv(.c) i32 {
     return sdk.ok;
 }
 
-fn shutdown() callconv(.c) void {}
-
 test "the banner names the plugin and its BuildId" {
     var buf: [64]u8 = undefined;
-    var frame = std.mem.zeroes(sdk.Frame);
+    // run only touches the message fields; the rest (input, commands, ...) stays unset.
+    var frame: sdk.Frame = undefined;
     frame.message = &buf;
     frame.message_cap = buf.len;
+    frame.message_len = 0;
     try std.testing.expectEqual(sdk.ok, run(&frame));
     var expected: [64]u8 = undefined;
     const want = try std.fmt.bufPrint(&expected, "plugin_b: hello from BuildId {d}", .{BuildId});

@@ -2,6 +2,7 @@
 //! straight into the window's pixel buffer. Runs once per drawn frame.
 const std = @import("std");
 const sdk = @import("sdk");
+const c = @import("components");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
@@ -9,32 +10,27 @@ pub const build_id: u32 = 1;
 /// How much of the last frame survives (out of 256): higher means longer trails.
 const fade: u16 = 200;
 /// Above this many entities each is one pixel instead of a 2x2 dot.
-const big_world: u64 = 200_000;
+const big_world: usize = 200_000;
 
-const columns = [_]sdk.ColumnDecl{
-    sdk.col("pos_x", .f32, 1, .read),
-    sdk.col("pos_y", .f32, 1, .read),
-    sdk.col("color", .u32, 1, .read),
-};
+const Drawn = sdk.Query(.{ .pos = .{ c.Position, .read }, .color = .{ c.Color, .read } }, .{});
+const W = sdk.World(.{ .queries = .{ .drawn = Drawn } });
 
-const api = sdk.api(.{ .name = "render", .build_id = build_id, .kind = .render, .columns = &columns, .run = run });
+const api = sdk.system(W, .{ .name = "render", .build_id = build_id, .kind = .render, .run = run });
 
 export fn plugin_entry() *const sdk.Api {
     return &api;
 }
 
-fn run(frame: *sdk.Frame) callconv(.c) i32 {
-    const px = sdk.slice(frame, 0, .f32) catch return sdk.report(frame, .bad_columns, "pos_x", .{});
-    const py = sdk.slice(frame, 1, .f32) catch return sdk.report(frame, .bad_columns, "pos_y", .{});
-    const color = sdk.slice(frame, 2, .u32) catch return sdk.report(frame, .bad_columns, "color", .{});
-    const t = frame.target;
-    const pixels = t.pixels orelse return sdk.report(frame, .bad_target, "no pixel buffer", .{});
-    if (t.pitch < t.width * 4) return sdk.report(frame, .bad_target, "pitch {d} < 4 * width {d}", .{ t.pitch, t.width });
-    const bytes = pixels[0 .. @as(usize, t.pitch) * t.height];
+fn run(w: *W) !void {
+    const t = w.target() catch return error.BadTarget;
+    const bytes = t.pixels.?[0 .. @as(usize, t.pitch) * t.height];
+    // Fade once per frame, not per table: every table draws onto the same faded picture.
     fadeAll(bytes);
-    const size: u32 = if (frame.count > big_world) 1 else 2;
-    plot(bytes, t, px, py, color, size);
-    return sdk.ok;
+    var tables = w.query(.drawn);
+    // The dot size depends on the whole world, so a world split over many tables looks
+    // the same as one big table.
+    const size: u32 = if (tables.count() > big_world) 1 else 2;
+    while (tables.next()) |tab| plot(bytes, t, tab.pos.x, tab.pos.y, tab.color.rgb, size);
 }
 
 const chunk = 32;
@@ -52,9 +48,10 @@ fn fadeAll(bytes: []u8) void {
 }
 
 fn plot(bytes: []u8, t: sdk.Target, px: []const f32, py: []const f32, color: []const u32, size: u32) void {
+    if (t.width < size or t.height < size) return; // a window smaller than one dot
     const w: f32 = @floatFromInt(t.width - size + 1);
     const h: f32 = @floatFromInt(t.height - size + 1);
-    for (px, py, color) |x, y, c| {
+    for (px, py, color) |x, y, rgb| {
         if (!(x >= 0 and x < w and y >= 0 and y < h)) continue; // also skips NaN
         const xi: usize = @intFromFloat(x);
         const yi: usize = @intFromFloat(y);
@@ -62,7 +59,7 @@ fn plot(bytes: []u8, t: sdk.Target, px: []const f32, py: []const f32, color: []c
         while (dy < size) : (dy += 1) {
             const row: [*]u32 = @ptrCast(@alignCast(bytes.ptr + (yi + dy) * t.pitch));
             var dx: usize = 0;
-            while (dx < size) : (dx += 1) row[xi + dx] = c;
+            while (dx < size) : (dx += 1) row[xi + dx] = rgb;
         }
     }
 }

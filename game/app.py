@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from game.cli import Options
+from game.native.input import KEY_NUMBER
 
 log = logging.getLogger("sandbox")
 
@@ -38,12 +40,12 @@ class Game:
         from game.controls import Speed
         from game.hotreload.reloader import Reloader
         from game.hotreload.watcher import SourceWatcher
-        from game.native.system import InputState
+        from game.native.input import InputState
         from game.pipeline import Pipeline
         from game.render.hud import Hud
         from game.render.renderer import Renderer
         from game.spawner import MouseSpawner
-        from game.world import registry, snapshot
+        from game.world import registry
         from game.world.history import History
         from game.world.scenes import SCENES
         from game.world.world import World
@@ -57,16 +59,16 @@ class Game:
         self.clock = pygame.time.Clock()
 
         registry.use_fresh_world()
+        # No schema yet: the first reload loads the components library and migrates the
+        # world from empty to components.zig; the scene (or the saved world) comes after.
         self.world = World(*options.size, options.seed)
         self.scenes = list(SCENES)
         self.scene = options.scene
-        if options.load_world is not None:
-            snapshot.load(options.load_world, self.world)
-        else:
-            self._spawn_scene()
         self.inputs = InputState()
         self.pipeline = Pipeline(self.world, self.inputs)
-        esper.add_processor(MouseSpawner(self.world, self.inputs), priority=-MouseSpawner.order)
+        esper.add_processor(
+            MouseSpawner(self.world, self.inputs, self.pipeline.commands), priority=-MouseSpawner.order
+        )
         self.reloader = Reloader(options.project, self.pipeline, options.optimize, canary=options.canary)
         self.watcher = SourceWatcher(options.project / "ecs_systems")
         if options.watch:
@@ -82,6 +84,7 @@ class Game:
         self.paused = False
         self.single_steps = 0
         self.selected: str | None = None
+        self.replay: deque[bytes] = deque()
         self.running = True
         self.actions = self._actions()
 
@@ -112,7 +115,8 @@ class Game:
         from game.world.scenes import SCENES
 
         n, (w, h) = self.options.entities, self.options.size
-        self.world.spawn(n, SCENES[self.scene](self.world.rng, n, w, h))
+        for count, values in SCENES[self.scene](self.world.rng, n, w, h):
+            self.world.spawn(count, values)
 
     def start(self) -> bool:
         """Builds and loads the systems (blocking, with progress); False if none could be loaded."""
@@ -129,6 +133,15 @@ class Game:
             self._pump_while_loading(now - started)
 
         self.reloader.wait(on_wait=progress)
+        if not self.world.schema:
+            log.error("no components library was loaded (ecs_systems/components.zig); the world has no components")
+            return False
+        if self.options.load_world is not None:
+            from game.world import snapshot
+
+            snapshot.load(self.options.load_world, self.world)
+        else:
+            self._spawn_scene()
         log.info(
             "game running: %d entities, scene %s, seed %d, systems: %s%s",
             self.world.count,
@@ -164,8 +177,8 @@ class Game:
         steps = (0 if self.paused else self.speed.steps(self.frame_index)) + self.single_steps
         self.single_steps = 0
         for _ in range(steps):
-            self.reloader.step(DT)
-            self.history.record(self.world)
+            self.reloader.step(DT, self.replay.popleft() if self.replay else None)
+            self.history.record(self.world, self.pipeline.last_input)
         self.draw()
         self.frame_index += 1
         self.work_ms = (time.perf_counter() - start) * 1000.0  # the frame's work, without the pacing wait
@@ -175,8 +188,11 @@ class Game:
         pg = self.pygame
         if event.type == pg.QUIT:
             self.quit()
-        elif event.type == pg.KEYDOWN:
-            action = self.actions.get(event.key)
+        elif event.type in (pg.KEYDOWN, pg.KEYUP):
+            number = KEY_NUMBER.get(pg.key.name(event.key))
+            if number is not None:
+                self.inputs.key(number, event.type == pg.KEYDOWN)
+            action = self.actions.get(event.key) if event.type == pg.KEYDOWN else None
             if action is not None:
                 action()
         elif event.type == pg.MOUSEMOTION:
@@ -225,10 +241,16 @@ class Game:
         self.selected = name
 
     def rewind(self) -> None:
+        """R: back one second; that second's recorded input plays again, then live input resumes."""
         self.reloader.end_probation()
-        step = self.history.rewind(self.world)
-        self.hud.toast(f"rewound to step {step}" if step is not None else "nothing recorded yet")
-        log.info("rewound to step %s", step)
+        rewound = self.history.rewind(self.world)
+        if rewound is None:
+            self.hud.toast("nothing recorded yet")
+            return
+        step, inputs = rewound
+        self.replay = deque(inputs)
+        self.hud.toast(f"rewound to step {step}, replaying {len(inputs)} steps of input")
+        log.info("rewound to step %d; replaying %d recorded steps of input", step, len(inputs))
 
     def quick_save(self) -> None:
         from game.world import snapshot
@@ -250,6 +272,7 @@ class Game:
             return
         self.reloader.end_probation()
         self.history.clear()
+        self.replay.clear()
         self.hud.toast(f"loaded step {self.world.step}")
         log.info("quick-loaded %s", path)
 
@@ -257,6 +280,7 @@ class Game:
         self.scene = self.scenes[(self.scenes.index(self.scene) + 1) % len(self.scenes)]
         self.reloader.end_probation()
         self.history.clear()
+        self.replay.clear()
         self.world.reset()
         self._spawn_scene()
         self.hud.toast(f"scene: {self.scene}")
@@ -313,13 +337,14 @@ def run(options: Options) -> int:
     """Runs the game to the end; 0 on a normal exit, 2 when a headless run has no systems."""
     from game.world.snapshot import WorldFileError
 
+    game = Game(options)
     try:
-        game = Game(options)
-    except WorldFileError as exc:
-        log.error("cannot load the world: %s", exc)
-        return 2
-    try:
-        if not game.start() and options.headless:
+        try:
+            started = game.start()
+        except WorldFileError as exc:
+            log.error("cannot load the world: %s", exc)
+            return 2
+        if not started and options.headless:
             log.error("no system could be built or loaded; see the errors above")
             return 2
         game.run()

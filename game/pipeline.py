@@ -6,6 +6,11 @@ system's `order` becomes priority `-order`):
     MouseSpawner (Python, order 0) -> attractor (10) -> movement (20) -> bounds (30)
     -> colorize (40) -> any other system by its declared order
 
+Structural changes systems ask for (spawn, despawn, add, remove) are buffered during the
+step and applied at its end: first the Python systems' buffer (`Pipeline.commands`), then
+each native system's, in pipeline order (see game/world/commands.py). A refused command is
+a warning naming the system (log and HUD); the rest apply.
+
 The `.render` system is not a processor: the renderer calls it once per drawn frame.
 A system whose `run` fails is switched off (the error kept for the HUD) until a reload
 replaces it; the rest of the step goes on. A system still on probation (its first frames
@@ -25,8 +30,11 @@ import esper
 
 from game.native.abi import Kind, Status, ffi
 from game.native.errors import SystemRunError
+from game.native.input import InputState
 from game.native.library import NativeLibrary
-from game.native.system import InputState, NativeSystem
+from game.native.system import NativeSystem
+from game.world import commands
+from game.world.commands import Commands
 from game.world.world import World
 
 log = logging.getLogger("sandbox")
@@ -53,6 +61,7 @@ class SystemSlot:
     on_probation: bool = False
     enabled: bool = True
     avg_ms: float = 0.0
+    warning: str | None = None
 
 
 class Pipeline:
@@ -63,6 +72,11 @@ class Pipeline:
         self.inputs = inputs
         self.slots: dict[str, SystemSlot] = {}
         self.python_ms: dict[str, float] = {}
+        self.commands = Commands()
+        """The Python systems' command buffer (applied before the native systems')."""
+        self.warning: str | None = None
+        self.schema_library: NativeLibrary | None = None
+        self.last_input = b""
 
     @property
     def render(self) -> SystemSlot | None:
@@ -70,7 +84,10 @@ class Pipeline:
 
     def digests(self) -> dict[str, str]:
         """Library digest of every live system, by library name."""
-        return {s.system.library.source.name: s.system.library.digest for s in self.slots.values()}
+        found = {s.system.library.source.name: s.system.library.digest for s in self.slots.values()}
+        if self.schema_library is not None:
+            found[self.schema_library.source.name] = self.schema_library.digest
+        return found
 
     def install(self, library: NativeLibrary, probation: bool = False) -> None:
         """Makes `library` live. A system of the same name hands over its state, is shut
@@ -122,7 +139,10 @@ class Pipeline:
         system.shutdown()
 
     def close(self) -> None:
-        """Shuts down and unloads every system and every kept previous build."""
+        """Shuts down and unloads every system, every kept previous build, and the schema library."""
+        if self.schema_library is not None:
+            self.schema_library.close()
+            self.schema_library = None
         for slot in self.slots.values():
             self._retire(slot.system)
             slot.system.library.close()
@@ -130,22 +150,58 @@ class Pipeline:
                 slot.previous.close()
         self.slots.clear()
 
-    def step(self, dt: float) -> None:
-        """Runs every processor once, in order; a failing native system is switched off."""
+    def step(self, dt: float, recorded_input: bytes | None = None) -> None:
+        """Runs every processor once, in order, then applies their commands; a failing
+        native system is switched off (its commands of that step are dropped). The step's
+        input is the live one, or `recorded_input` (a replay); `last_input` keeps it."""
+        if recorded_input is None:
+            self.inputs.begin_step()
+        else:
+            self.inputs.load(recorded_input)
+        self.last_input = self.inputs.snapshot()
         esper.clear_dead_entities()
-        for processor in list(esper._processors):
-            if isinstance(processor, NativeSystem):
-                self._run_native(processor, dt)
-            else:
-                start = time.perf_counter()
-                processor.process(dt)
-                self.python_ms[type(processor).__name__] = (time.perf_counter() - start) * 1000.0
+        ran: list[NativeSystem] = []
+        try:
+            for processor in list(esper._processors):
+                if isinstance(processor, NativeSystem):
+                    if self._run_native(processor, dt):
+                        ran.append(processor)
+                else:
+                    start = time.perf_counter()
+                    processor.process(dt)
+                    self.python_ms[type(processor).__name__] = (time.perf_counter() - start) * 1000.0
+        except ProbationFailure:
+            self.inputs.end_step()
+            self.commands.take()
+            for system in ran:
+                system.take_commands()
+            raise
+        self.apply_commands(ran)
         self.world.step += 1
+        self.inputs.end_step()
 
-    def _run_native(self, system: NativeSystem, dt: float) -> None:
+    def apply_commands(self, systems: list[NativeSystem]) -> None:
+        """The step's commands: the Python systems' first, then each native system's in order."""
+        batch = self.commands.take()
+        if batch:
+            self._warn(None, commands.apply(self.world, "python", batch))
+        for system in systems:
+            native = system.take_commands()
+            if native is not None:
+                self._warn(self.slots.get(system.name), commands.apply(self.world, system.name, native))
+
+    def _warn(self, slot: SystemSlot | None, problems: list[str]) -> None:
+        for problem in problems:
+            if slot is None or slot.warning != problem:
+                log.warning("%s", problem)
+            self.warning = problem
+            if slot is not None:
+                slot.warning = problem
+
+    def _run_native(self, system: NativeSystem, dt: float) -> bool:
         slot = self.slots[system.name]
         if slot.error is not None or not slot.enabled:
-            return
+            return False
         try:
             system.run(dt)
             slot.avg_ms += (system.last_ms - slot.avg_ms) * 0.05
@@ -154,6 +210,8 @@ class Pipeline:
                 raise ProbationFailure(system.name, str(exc)) from None
             slot.error = str(exc)
             log.error("%s; the system is off until it is rebuilt (F5)", exc)
+            return False
+        return True
 
     def draw(self, target: tuple[int, int, int, int]) -> bool:
         """Runs the render system into `target`; False if there is none or it failed."""
@@ -167,6 +225,7 @@ class Pipeline:
             slot.error = str(exc)
             log.error("%s; drawing is off until it is rebuilt (F5)", exc)
             return False
+        self.apply_commands([slot.system])  # between steps: a render system's commands apply at once
         return True
 
 

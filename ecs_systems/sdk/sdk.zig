@@ -1,7 +1,20 @@
-//! The ABI contract between the Python host and every system library.
+//! The ABI contract between the Python host and every library, and the SDK systems use.
 //!
 //! Mirrored on the Python side by `game/native/abi.py`; a test on each side pins every
 //! size and offset below, so the two cannot drift apart silently.
+//!
+//! Model
+//!   Components and resources are declared once, as plain Zig structs, in
+//!   `ecs_systems/components.zig` (field types: f32, f64, i32, u32, u8, i64, u64,
+//!   `sdk.Entity`, or `[N]` arrays of them; a struct with no fields is a tag; a struct
+//!   with `pub const resource = true;` is a resource, a named singleton). Every library is
+//!   compiled against that file and describes it in its `Api` (`schema`), so the host
+//!   learns the layouts from the same declarations. The `components` library (kind
+//!   `.schema`) is the world's source of truth; a system's schema must agree with the world
+//!   on every field it knows.
+//!   The host stores entities in tables, one per component set (archetype), each a set of
+//!   dense numpy columns, one per field. A system declares queries (`sdk.Query`): the host
+//!   hands it, per query, every table that matches, and the SDK iterates them.
 //!
 //! Entry point
 //!   Every library exports `plugin_entry() -> *const Api` (C calling convention). The
@@ -10,9 +23,11 @@
 //!
 //! Call order (host side)
 //!   1. dlopen a versioned copy of the library, call `plugin_entry` once.
-//!   2. Check `abi_version == abi_version` and `api_size == @sizeOf(Api)`, then every
-//!      declared column against the host's component schema (name, dtype, width).
+//!   2. Check `abi_version`, `api_size` and every ABI struct's size (`layout`), then the
+//!      schema and every query against the world's component layouts (by name).
 //!   3. Call `run(frame)` once per simulation step (or per drawn frame for `.render`).
+//!      Commands written during the step are applied at its end, system by system in
+//!      pipeline order.
 //!   4. On reload: the old build's `save_state` (if any) writes its private state into a
 //!      host buffer; the new build's `load_state` (if any) gets it with the old
 //!      `state_version`. Then the old build's `shutdown()`. The old library stays loaded
@@ -20,21 +35,21 @@
 //!   5. Before unloading (quit, or a later reload): `shutdown()` once, then dlclose.
 //!
 //! Memory ownership
-//!   The host owns all entity data. `Frame.columns[i]` points into a host column for
-//!   the duration of one `run` call only; a system must not keep a pointer past it.
-//!   Columns arrive in the order the system declared them. `Frame.message` is a host
-//!   buffer a system may write a short UTF-8 message into (set `message_len`).
+//!   The host owns all entity data, every query view, the input and the command buffer.
+//!   Pointers in a `Frame` are valid for one `run` call only; a system must not keep them.
+//!   `Frame.message` is a host buffer a system may write a short UTF-8 message into.
 //!
 //! Status codes (fixed numbers; the host turns them into readable errors)
-//!   0 ok, 1 failed (see message), 2 bad_columns (a column is missing or of the wrong
+//!   0 ok, 1 failed (see message), 2 bad_columns (a view is missing or of the wrong
 //!   shape), 3 bad_target (the render target is missing or of the wrong format).
 const std = @import("std");
 const builtin = @import("builtin");
+const components = @import("components");
 
-pub const abi_version: u32 = 1;
+pub const abi_version: u32 = 2;
 
-pub const DType = enum(u32) { f32 = 1, f64 = 2, i32 = 3, u32 = 4, u8 = 5, i64 = 6 };
-pub const Access = enum(u32) { read = 1, write = 2, read_write = 3 };
+pub const DType = enum(u32) { f32 = 1, f64 = 2, i32 = 3, u32 = 4, u8 = 5, i64 = 6, u64 = 7, entity = 8 };
+pub const Access = enum(u32) { read = 1, write = 2, read_write = 3, with = 4, without = 5 };
 pub const Kind = enum(u32) {
     /// Runs once per fixed simulation step, in ascending `order`.
     simulation = 0,
@@ -42,46 +57,159 @@ pub const Kind = enum(u32) {
     render = 1,
     /// Not part of the game loop: the seed experiment's plugins (`--demo`).
     demo = 2,
+    /// The `components` library: only a schema, no code that runs.
+    schema = 3,
 };
 pub const Status = enum(i32) { ok = 0, failed = 1, bad_columns = 2, bad_target = 3 };
 
-/// One column a system reads or writes, as it declares it. A column the world does not
-/// have yet is added on reload, every entity starting at `default`; an existing column
-/// declared wider (f32 -> f64, width 2 -> 3) is widened, old values kept.
-pub const ColumnDecl = extern struct {
-    name: [*:0]const u8,
-    dtype: DType,
-    width: u32,
-    access: Access,
-    _reserved: u32 = 0,
-    default: f64 = 0,
+/// An entity id: `index | generation << 32`. `.none` (0) is no entity. A despawned
+/// entity's index is reused with a new generation, so an old id never names a new entity.
+pub const Entity = enum(u64) {
+    none = 0,
+    _,
 
-    pub fn withDefault(self: ColumnDecl, value: f64) ColumnDecl {
-        var c = self;
-        c.default = value;
-        return c;
+    pub fn index(self: Entity) u32 {
+        return @truncate(@intFromEnum(self));
+    }
+    pub fn generation(self: Entity) u32 {
+        return @truncate(@intFromEnum(self) >> 32);
     }
 };
 
-/// A view of one host column, valid for one `run` call.
-pub const Column = extern struct {
-    ptr: ?[*]u8,
-    /// Rows in use (the entity count).
-    len: u64,
-    /// Bytes from one row to the next.
-    stride: u64,
+// --- declarations (static, in the library) --------------------------------------------
+
+/// One field of a component as compiled: `offset` is its place in the component's
+/// payload (the bytes a spawn, an add or a resource carries).
+pub const FieldDecl = extern struct {
+    name: [*:0]const u8,
     dtype: DType,
-    /// Elements per row.
     width: u32,
+    offset: u32,
+    _reserved: u32 = 0,
+    default: f64,
 };
 
+pub const ComponentDecl = extern struct {
+    name: [*:0]const u8,
+    fields: [*]const FieldDecl,
+    field_count: u32,
+    /// Bytes of one payload (`Payload(T)`).
+    size: u32,
+    is_resource: u32,
+    _reserved: u32 = 0,
+};
+
+/// One term of a query: `component` indexes the library's own `schema`.
+pub const TermDecl = extern struct {
+    component: u32,
+    access: Access,
+};
+
+pub const QueryDecl = extern struct {
+    name: [*:0]const u8,
+    terms: [*]const TermDecl,
+    term_count: u32,
+    _reserved: u32 = 0,
+};
+
+/// Sizes of every ABI struct as the library was compiled: the handshake checks them all.
+pub const Layout = extern struct {
+    frame: u32 = @sizeOf(Frame),
+    input: u32 = @sizeOf(Input),
+    table_view: u32 = @sizeOf(TableView),
+    query_view: u32 = @sizeOf(QueryView),
+    command: u32 = @sizeOf(Command),
+    commands: u32 = @sizeOf(Commands),
+    component_decl: u32 = @sizeOf(ComponentDecl),
+    field_decl: u32 = @sizeOf(FieldDecl),
+    query_decl: u32 = @sizeOf(QueryDecl),
+    target: u32 = @sizeOf(Target),
+};
+
+// --- per call (host memory) ------------------------------------------------------------
+
+/// One matching table: `count` rows; `columns` has one pointer per field of every data
+/// term of the query, in declaration order.
+pub const TableView = extern struct {
+    count: *const u64,
+    entities: [*]const Entity,
+    columns: [*]const [*]u8,
+};
+
+pub const QueryView = extern struct {
+    tables: [*]const TableView,
+    table_count: u32,
+    column_count: u32,
+};
+
+pub const Key = enum(u8) {
+    // 0-25: letters, 26-35: digits, then the rest. Fixed numbers (the host maps to them).
+    a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z,
+    @"0", @"1", @"2", @"3", @"4", @"5", @"6", @"7", @"8", @"9",
+    space, enter, escape, tab, backspace, left, right, up, down,
+    left_shift, right_shift, left_ctrl, right_ctrl, left_alt, right_alt,
+    _,
+};
+
+pub const Mouse = enum(u5) { left = 0, middle = 1, right = 2 };
+
+/// The input of this step. `pressed`/`released` are edges since the previous step.
 pub const Input = extern struct {
     mouse_x: f32,
     mouse_y: f32,
-    /// Bit 0 left, bit 1 middle, bit 2 right.
     buttons: u32,
+    buttons_pressed: u32,
+    buttons_released: u32,
     /// 0 when the pointer is outside the window (always 0 headless).
     mouse_in_window: u32,
+    keys_held: [4]u64,
+    keys_pressed: [4]u64,
+    keys_released: [4]u64,
+
+    fn bit(set: [4]u64, key: Key) bool {
+        const k: u8 = @intFromEnum(key);
+        return set[k >> 6] >> @intCast(k & 63) & 1 != 0;
+    }
+    pub fn held(self: *const Input, key: Key) bool {
+        return bit(self.keys_held, key);
+    }
+    pub fn pressed(self: *const Input, key: Key) bool {
+        return bit(self.keys_pressed, key);
+    }
+    pub fn released(self: *const Input, key: Key) bool {
+        return bit(self.keys_released, key);
+    }
+    pub fn button(self: *const Input, b: Mouse) bool {
+        return self.buttons >> @intFromEnum(b) & 1 != 0;
+    }
+    pub fn clicked(self: *const Input, b: Mouse) bool {
+        return self.buttons_pressed >> @intFromEnum(b) & 1 != 0;
+    }
+};
+
+pub const Op = enum(u32) { spawn = 1, despawn = 2, add = 3, remove = 4 };
+
+/// One buffered command. spawn: `mask` = the component set (bits index the library's
+/// schema), payloads in ascending schema order at `data_offset`. despawn: `entity`.
+/// add: `component`, `entity`, payload at `data_offset`. remove: `component`, `entity`.
+pub const Command = extern struct {
+    op: Op,
+    component: u32,
+    entity: Entity,
+    mask: u64,
+    data_offset: u64,
+};
+
+/// The system's command buffer for this step (host memory). When full, commands are
+/// counted in `dropped` and the host reports them.
+pub const Commands = extern struct {
+    records: [*]Command,
+    cap: u64,
+    len: u64,
+    data: [*]u8,
+    data_cap: u64,
+    data_len: u64,
+    dropped: u64,
 };
 
 /// The pixels a `.render` system draws into: 32-bit 0x00RRGGBB, `pitch` bytes a row.
@@ -98,13 +226,15 @@ pub const Frame = extern struct {
     _reserved: u32 = 0,
     /// Index of this simulation step since the world began.
     step: u64,
-    /// Rows in every column (the entity count).
-    count: u64,
-    columns: [*]Column,
-    column_count: u32,
     world_width: f32,
     world_height: f32,
-    input: Input,
+    queries: [*]const QueryView,
+    query_count: u32,
+    resource_count: u32,
+    /// One pointer per declared resource: its payload, read and written in place.
+    resources: [*]const [*]u8,
+    input: *const Input,
+    commands: *Commands,
     target: Target,
     message: ?[*]u8,
     message_cap: u64,
@@ -130,78 +260,466 @@ pub const Api = extern struct {
     kind: Kind = .simulation,
     /// Position in the pipeline: lower runs first.
     order: i32 = 0,
-    column_count: u32,
-    columns: [*]const ColumnDecl,
-    run: RunFn,
-    shutdown: ShutdownFn,
+    schema_count: u32,
+    schema: [*]const ComponentDecl,
+    query_count: u32,
+    resource_count: u32,
+    queries: [*]const QueryDecl,
+    /// Resources the system uses (`component` indexes `schema`; access read or write).
+    resources: [*]const TermDecl,
+    run: ?RunFn,
+    shutdown: ?ShutdownFn,
     /// Version of the bytes `save_state` writes; passed to the next build's `load_state`.
     state_version: u32 = 0,
     _reserved: u32 = 0,
     /// Optional: carried across a reload (old build's save, then new build's load).
     save_state: ?SaveStateFn = null,
     load_state: ?LoadStateFn = null,
+    layout: Layout = .{},
 };
 
-/// Builds the `Api` for a system from its declarations.
-pub fn api(comptime spec: struct {
-    name: [:0]const u8,
-    build_id: u32,
-    kind: Kind = .simulation,
-    order: i32 = 0,
-    columns: []const ColumnDecl,
-    run: RunFn,
-    shutdown: ShutdownFn = noShutdown,
-    state_version: u32 = 0,
-    save_state: ?SaveStateFn = null,
-    load_state: ?LoadStateFn = null,
-}) Api {
+// --- the schema, from components.zig ----------------------------------------------------
+
+pub const max_components = 64;
+
+fn isComponentDecl(comptime name: []const u8) bool {
+    const T = @field(components, name);
+    if (@TypeOf(T) != type) return false;
+    return @typeInfo(T) == .@"struct" and !@typeInfo(T).@"struct".is_tuple;
+}
+
+/// Every component and resource type of `components.zig`, in declaration order.
+pub const schema_types: []const type = blk: {
+    var list: []const type = &.{};
+    for (@typeInfo(components).@"struct".decl_names) |name| {
+        if (isComponentDecl(name)) list = list ++ .{@field(components, name)};
+    }
+    if (list.len > max_components) @compileError("components.zig declares more than 64 components and resources");
+    break :blk list;
+};
+
+const schema_names: []const [:0]const u8 = blk: {
+    var list: []const [:0]const u8 = &.{};
+    for (@typeInfo(components).@"struct".decl_names) |name| {
+        if (isComponentDecl(name)) list = list ++ .{name};
+    }
+    break :blk list;
+};
+
+/// Index of `T` in the schema, or a compile error naming it.
+pub fn componentId(comptime T: type) u32 {
+    inline for (schema_types, 0..) |S, i| {
+        if (S == T) return i;
+    }
+    @compileError("type " ++ @typeName(T) ++ " is not declared in components.zig");
+}
+
+pub fn isResource(comptime T: type) bool {
+    return @hasDecl(T, "resource") and T.resource;
+}
+
+fn fieldDType(comptime T: type, comptime where: []const u8) struct { DType, u32, type } {
+    return switch (@typeInfo(T)) {
+        .array => |a| blk: {
+            const inner = fieldDType(a.child, where);
+            if (inner[1] != 1) @compileError(where ++ ": nested arrays are not supported");
+            break :blk .{ inner[0], a.len, inner[2] };
+        },
+        else => if (T == f32) .{ .f32, 1, T } else if (T == f64) .{ .f64, 1, T } else if (T == i32) .{ .i32, 1, T } else if (T == u32) .{ .u32, 1, T } else if (T == u8) .{ .u8, 1, T } else if (T == i64) .{ .i64, 1, T } else if (T == u64) .{ .u64, 1, T } else if (T == Entity) .{ .entity, 1, T } else @compileError(where ++ ": type " ++ @typeName(T) ++ " is not a component field type (f32, f64, i32, u32, u8, i64, u64, sdk.Entity, or arrays of them)"),
+    };
+}
+
+/// The C layout of a component's payload: the same fields, in order, `extern`.
+pub fn Payload(comptime T: type) type {
+    const info = @typeInfo(T).@"struct";
+    var attrs: [info.field_names.len]std.builtin.Type.Struct.FieldAttributes = undefined;
+    for (&attrs) |*a| a.* = .{};
+    return @Struct(.@"extern", null, info.field_names, info.field_types, &attrs);
+}
+
+fn defaultOf(comptime T: type, comptime i: usize) f64 {
+    const info = @typeInfo(T).@"struct";
+    const F = info.field_types[i];
+    const value = info.field_attrs[i].defaultValue(F) orelse return 0;
+    const E = switch (@typeInfo(F)) {
+        .array => |a| a.child,
+        else => F,
+    };
+    const first: E = switch (@typeInfo(F)) {
+        .array => value[0],
+        else => value,
+    };
+    if (E == Entity) return @floatFromInt(@intFromEnum(first));
+    return switch (@typeInfo(E)) {
+        .float => @floatCast(first),
+        .int => @floatFromInt(first),
+        else => 0,
+    };
+}
+
+fn fieldDecls(comptime T: type, comptime name: []const u8) []const FieldDecl {
+    const info = @typeInfo(T).@"struct";
+    const P = Payload(T);
+    var out: [info.field_names.len]FieldDecl = undefined;
+    for (info.field_names, info.field_types, 0..) |fname, F, i| {
+        const d = fieldDType(F, name ++ "." ++ fname);
+        out[i] = .{ .name = fname, .dtype = d[0], .width = d[1], .offset = @offsetOf(P, fname), .default = defaultOf(T, i) };
+    }
+    const final = out;
+    return &final;
+}
+
+/// What every library tells the host about components.zig.
+pub const schema: []const ComponentDecl = blk: {
+    var out: [schema_types.len]ComponentDecl = undefined;
+    for (schema_types, schema_names, 0..) |T, name, i| {
+        const fields = fieldDecls(T, name);
+        out[i] = .{
+            .name = name,
+            .fields = fields.ptr,
+            .field_count = fields.len,
+            .size = if (fields.len == 0) 0 else @sizeOf(Payload(T)),
+            .is_resource = @intFromBool(isResource(T)),
+        };
+    }
+    const final = out;
+    break :blk &final;
+};
+
+// --- queries ---------------------------------------------------------------------------
+
+/// A query: `terms` is a struct literal whose fields name components,
+/// `.{ .pos = .{ c.Position, .read_write }, .vel = .{ c.Velocity, .read } }`;
+/// `filters` may have `.with = .{ c.Player }` and `.without = .{ c.Frozen }`.
+/// Tags (components with no fields) belong in `with`.
+pub fn Query(comptime terms: anytype, comptime filters: anytype) type {
+    const names = @typeInfo(@TypeOf(terms)).@"struct".field_names;
+    return struct {
+        pub const term_names = names;
+        pub const Types: [names.len]type = blk: {
+            var out: [names.len]type = undefined;
+            for (names, 0..) |n, i| {
+                const T = @field(terms, n)[0];
+                _ = componentId(T);
+                if (isResource(T)) @compileError("query term ." ++ n ++ ": " ++ @typeName(T) ++ " is a resource; declare it in .resources");
+                if (@typeInfo(T).@"struct".field_names.len == 0) @compileError("query term ." ++ n ++ ": " ++ @typeName(T) ++ " is a tag; put it in .with");
+                out[i] = T;
+            }
+            break :blk out;
+        };
+        pub const accesses: [names.len]Access = blk: {
+            var out: [names.len]Access = undefined;
+            for (names, 0..) |n, i| out[i] = @field(terms, n)[1];
+            break :blk out;
+        };
+        pub const decls: []const TermDecl = blk: {
+            var out: []const TermDecl = &.{};
+            for (names, 0..) |n, i| {
+                const a = accesses[i];
+                if (a != .read and a != .write and a != .read_write) @compileError("query term ." ++ n ++ ": access must be .read, .write or .read_write");
+                out = out ++ .{TermDecl{ .component = componentId(Types[i]), .access = a }};
+            }
+            if (@hasField(@TypeOf(filters), "with")) {
+                for (filters.with) |T| out = out ++ .{TermDecl{ .component = componentId(T), .access = .with }};
+            }
+            if (@hasField(@TypeOf(filters), "without")) {
+                for (filters.without) |T| out = out ++ .{TermDecl{ .component = componentId(T), .access = .without }};
+            }
+            break :blk out;
+        };
+        pub const column_count: u32 = blk: {
+            var n: u32 = 0;
+            for (Types) |T| n += @typeInfo(T).@"struct".field_names.len;
+            break :blk n;
+        };
+
+        fn Cols(comptime T: type, comptime writable: bool) type {
+            const info = @typeInfo(T).@"struct";
+            var types: [info.field_names.len]type = undefined;
+            for (info.field_types, 0..) |F, i| types[i] = if (writable) []F else []const F;
+            var attrs: [info.field_names.len]std.builtin.Type.Struct.FieldAttributes = undefined;
+            for (&attrs) |*a| a.* = .{};
+            return @Struct(.auto, null, info.field_names, &types, &attrs);
+        }
+
+        /// One matching table: `t.<term>.<field>` is a slice of `t.len` values;
+        /// `t.entities` holds each row's entity.
+        pub const Table = blk: {
+            var tnames: [names.len + 2][]const u8 = undefined;
+            var types: [names.len + 2]type = undefined;
+            for (names, 0..) |n, i| {
+                tnames[i] = n;
+                types[i] = Cols(Types[i], accesses[i] != .read);
+            }
+            tnames[names.len] = "entities";
+            types[names.len] = []const Entity;
+            tnames[names.len + 1] = "len";
+            types[names.len + 1] = usize;
+            var attrs: [names.len + 2]std.builtin.Type.Struct.FieldAttributes = undefined;
+            for (&attrs) |*a| a.* = .{};
+            break :blk @Struct(.auto, null, &tnames, &types, &attrs);
+        };
+
+        pub const Iterator = struct {
+            view: *const QueryView,
+            next_table: u32 = 0,
+
+            /// The next non-empty matching table, or null after the last.
+            pub fn next(it: *Iterator) ?Table {
+                while (it.next_table < it.view.table_count) {
+                    const tv = it.view.tables[it.next_table];
+                    it.next_table += 1;
+                    const len: usize = @intCast(tv.count.*);
+                    if (len == 0) continue;
+                    var t: Table = undefined;
+                    t.len = len;
+                    t.entities = tv.entities[0..len];
+                    var col: usize = 0;
+                    inline for (names, 0..) |n, i| {
+                        const T = Types[i];
+                        const info = @typeInfo(T).@"struct";
+                        inline for (info.field_names, info.field_types) |fname, F| {
+                            const p: [*]F = @ptrCast(@alignCast(tv.columns[col]));
+                            @field(@field(t, n), fname) = p[0..len];
+                            col += 1;
+                        }
+                    }
+                    return t;
+                }
+                return null;
+            }
+
+            /// Rows over every matching table.
+            pub fn count(it: *const Iterator) usize {
+                var n: usize = 0;
+                for (it.view.tables[0..it.view.table_count]) |tv| n += @intCast(tv.count.*);
+                return n;
+            }
+        };
+    };
+}
+
+// --- the system's view of the world ---------------------------------------------------
+
+pub const CommandError = error{CommandBufferFull};
+
+/// What `run` gets: `spec.queries` is a struct literal of `sdk.Query` types by name,
+/// `spec.resources` one of `.{ T, .read }` / `.{ T, .write }` by name.
+pub fn World(comptime spec: anytype) type {
+    const S = @TypeOf(spec);
+    const QueriesT = if (@hasField(S, "queries")) @TypeOf(spec.queries) else @TypeOf(.{});
+    const ResourcesT = if (@hasField(S, "resources")) @TypeOf(spec.resources) else @TypeOf(.{});
+    const query_names = @typeInfo(QueriesT).@"struct".field_names;
+    const resource_names = @typeInfo(ResourcesT).@"struct".field_names;
+    return struct {
+        const Self = @This();
+        frame: *Frame,
+        dt: f32,
+        input: *const Input,
+
+        pub const QueryName = std.meta.FieldEnum(QueriesT);
+        pub const ResourceName = std.meta.FieldEnum(ResourcesT);
+
+        pub const query_decls: []const QueryDecl = blk: {
+            var out: [query_names.len]QueryDecl = undefined;
+            for (query_names, 0..) |n, i| {
+                const Q = @field(spec.queries, n);
+                out[i] = .{ .name = n, .terms = Q.decls.ptr, .term_count = Q.decls.len };
+            }
+            const final = out;
+            break :blk &final;
+        };
+        pub const resource_decls: []const TermDecl = blk: {
+            var out: [resource_names.len]TermDecl = undefined;
+            for (resource_names, 0..) |n, i| {
+                const R = @field(spec.resources, n);
+                if (!isResource(R[0])) @compileError("resource ." ++ n ++ ": " ++ @typeName(R[0]) ++ " has no `pub const resource = true;`");
+                out[i] = .{ .component = componentId(R[0]), .access = R[1] };
+            }
+            const final = out;
+            break :blk &final;
+        };
+
+        pub fn init(frame: *Frame) Self {
+            return .{ .frame = frame, .dt = frame.dt, .input = frame.input };
+        }
+
+        fn QueryType(comptime q: QueryName) type {
+            return @field(spec.queries, @tagName(q));
+        }
+
+        /// The tables matching query `q`, one at a time.
+        pub fn query(w: *const Self, comptime q: QueryName) QueryType(q).Iterator {
+            return .{ .view = &w.frame.queries[@intFromEnum(q)] };
+        }
+
+        fn ResourceType(comptime r: ResourceName) type {
+            return @field(spec.resources, @tagName(r))[0];
+        }
+
+        /// Resource `r` in place (write through the pointer if declared `.write`).
+        pub fn resource(w: *const Self, comptime r: ResourceName) *align(1) Payload(ResourceType(r)) {
+            return @ptrCast(w.frame.resources[@intFromEnum(r)]);
+        }
+
+        pub fn step(w: *const Self) u64 {
+            return w.frame.step;
+        }
+        pub fn width(w: *const Self) f32 {
+            return w.frame.world_width;
+        }
+        pub fn height(w: *const Self) f32 {
+            return w.frame.world_height;
+        }
+
+        fn push(w: *Self, cmd: Command, payload_len: usize) CommandError!u64 {
+            const c = w.frame.commands;
+            if (c.len >= c.cap or c.data_len + payload_len > c.data_cap) {
+                c.dropped += 1;
+                return error.CommandBufferFull;
+            }
+            var rec = cmd;
+            rec.data_offset = c.data_len;
+            c.records[c.len] = rec;
+            c.len += 1;
+            const offset = c.data_len;
+            c.data_len += (payload_len + 7) & ~@as(u64, 7);
+            return offset;
+        }
+
+        fn write(w: *Self, offset: u64, comptime T: type, value: T) void {
+            const P = Payload(T);
+            var p: P = undefined;
+            inline for (@typeInfo(T).@"struct".field_names) |n| @field(p, n) = @field(value, n);
+            const dst = w.frame.commands.data[@intCast(offset)..][0..@sizeOf(P)];
+            @memcpy(dst, std.mem.asBytes(&p));
+        }
+
+        /// Spawns an entity with the components in `values` (a tuple of component values,
+        /// `.{ c.Position{ .x = 1 }, c.Velocity{}, c.Player{} }`) at the end of this step.
+        /// Its id is not known before then (see the README).
+        pub fn spawn(w: *Self, values: anytype) CommandError!void {
+            const V = @TypeOf(values);
+            const fields = @typeInfo(V).@"struct".field_types;
+            comptime var mask: u64 = 0;
+            comptime var size: usize = 0;
+            comptime var order: [fields.len]usize = undefined;
+            comptime {
+                for (fields) |T| {
+                    const id = componentId(T);
+                    if (isResource(T)) @compileError(@typeName(T) ++ " is a resource, not a component");
+                    if (mask & (@as(u64, 1) << id) != 0) @compileError("spawn names " ++ @typeName(T) ++ " twice");
+                    mask |= @as(u64, 1) << id;
+                }
+                // payloads go in ascending schema order
+                var n: usize = 0;
+                for (0..schema_types.len) |id| {
+                    for (fields, 0..) |T, i| {
+                        if (componentId(T) == id) {
+                            order[n] = i;
+                            n += 1;
+                            if (@typeInfo(T).@"struct".field_names.len != 0) size += (@sizeOf(Payload(T)) + 7) & ~@as(usize, 7);
+                        }
+                    }
+                }
+            }
+            var offset = try w.push(.{ .op = .spawn, .component = 0, .entity = .none, .mask = mask, .data_offset = 0 }, size);
+            inline for (order) |i| {
+                const T = fields[i];
+                if (@typeInfo(T).@"struct".field_names.len != 0) {
+                    w.write(offset, T, values[i]);
+                    offset += (@sizeOf(Payload(T)) + 7) & ~@as(u64, 7);
+                }
+            }
+        }
+
+        /// Despawns `e` at the end of this step.
+        pub fn despawn(w: *Self, e: Entity) CommandError!void {
+            _ = try w.push(.{ .op = .despawn, .component = 0, .entity = e, .mask = 0, .data_offset = 0 }, 0);
+        }
+
+        /// Adds component `value` to `e` at the end of this step.
+        pub fn add(w: *Self, e: Entity, value: anytype) CommandError!void {
+            const T = @TypeOf(value);
+            const size = if (@typeInfo(T).@"struct".field_names.len == 0) 0 else @sizeOf(Payload(T));
+            const offset = try w.push(.{ .op = .add, .component = componentId(T), .entity = e, .mask = 0, .data_offset = 0 }, size);
+            if (size != 0) w.write(offset, T, value);
+        }
+
+        /// Removes component `T` from `e` at the end of this step.
+        pub fn remove(w: *Self, e: Entity, comptime T: type) CommandError!void {
+            _ = try w.push(.{ .op = .remove, .component = componentId(T), .entity = e, .mask = 0, .data_offset = 0 }, 0);
+        }
+
+        /// The pixels of a `.render` system, or error.BadTarget.
+        pub fn target(w: *const Self) error{BadTarget}!Target {
+            const t = w.frame.target;
+            if (t.pixels == null or t.pitch < t.width * 4) return error.BadTarget;
+            return t;
+        }
+
+        /// Sets the message the host shows when `run` fails.
+        pub fn say(w: *Self, comptime fmt: []const u8, args: anytype) void {
+            _ = report(w.frame, .ok, fmt, args);
+        }
+    };
+}
+
+/// Builds the `Api` of a system whose `run` takes `*W` (a `sdk.World(...)` type) and
+/// returns `!void`: an error becomes status `failed` (`bad_target` for error.BadTarget)
+/// with the error's name as the message (unless the system set one with `w.say`).
+pub fn system(comptime W: type, comptime spec: anytype) Api {
+    const S = @TypeOf(spec);
+    const Wrap = struct {
+        fn run(frame: *Frame) callconv(.c) i32 {
+            var w = W.init(frame);
+            spec.run(&w) catch |err| {
+                const any: anyerror = err;
+                const status: Status = if (any == error.BadTarget) .bad_target else .failed;
+                if (frame.message_len == 0) return report(frame, status, "{s}", .{@errorName(err)});
+                return @intFromEnum(status);
+            };
+            return ok;
+        }
+    };
+    return .{
+        .name = spec.name.ptr,
+        .build_id = spec.build_id,
+        .kind = if (@hasField(S, "kind")) spec.kind else .simulation,
+        .order = if (@hasField(S, "order")) spec.order else 0,
+        .schema_count = schema.len,
+        .schema = schema.ptr,
+        .query_count = W.query_decls.len,
+        .queries = W.query_decls.ptr,
+        .resource_count = W.resource_decls.len,
+        .resources = W.resource_decls.ptr,
+        .run = Wrap.run,
+        .shutdown = if (@hasField(S, "shutdown")) spec.shutdown else noShutdown,
+        .state_version = if (@hasField(S, "state_version")) spec.state_version else 0,
+        .save_state = if (@hasField(S, "save_state")) spec.save_state else null,
+        .load_state = if (@hasField(S, "load_state")) spec.load_state else null,
+    };
+}
+
+/// The `Api` of a library with no code that runs: the components schema itself, or a
+/// `.demo` plugin (which gives its own `run`).
+pub fn bare(comptime spec: struct { name: [:0]const u8, build_id: u32, kind: Kind, run: ?RunFn = null }) Api {
     return .{
         .name = spec.name.ptr,
         .build_id = spec.build_id,
         .kind = spec.kind,
-        .order = spec.order,
-        .column_count = @intCast(spec.columns.len),
-        .columns = spec.columns.ptr,
+        .schema_count = schema.len,
+        .schema = schema.ptr,
+        .query_count = 0,
+        .queries = &[_]QueryDecl{},
+        .resource_count = 0,
+        .resources = &[_]TermDecl{},
         .run = spec.run,
-        .shutdown = spec.shutdown,
-        .state_version = spec.state_version,
-        .save_state = spec.save_state,
-        .load_state = spec.load_state,
+        .shutdown = noShutdown,
     };
 }
 
 fn noShutdown() callconv(.c) void {}
-
-pub fn col(name: [*:0]const u8, dtype: DType, width: u32, access: Access) ColumnDecl {
-    return .{ .name = name, .dtype = dtype, .width = width, .access = access };
-}
-
-pub const ColumnError = error{BadColumn};
-
-fn ZigType(comptime dtype: DType) type {
-    return switch (dtype) {
-        .f32 => f32,
-        .f64 => f64,
-        .i32 => i32,
-        .u32 => u32,
-        .u8 => u8,
-        .i64 => i64,
-    };
-}
-
-/// Column `index` as a dense slice of `count * width` elements.
-/// Fails when the column is missing, of another dtype, or not densely packed.
-pub fn slice(frame: *const Frame, index: usize, comptime dtype: DType) ColumnError![]ZigType(dtype) {
-    const T = ZigType(dtype);
-    if (index >= frame.column_count) return error.BadColumn;
-    const c = frame.columns[index];
-    if (c.dtype != dtype or c.stride != @sizeOf(T) * c.width or c.len != frame.count) return error.BadColumn;
-    const n: usize = @intCast(c.len * c.width);
-    if (n == 0) return &[_]T{};
-    const p = c.ptr orelse return error.BadColumn;
-    const typed: [*]T = @ptrCast(@alignCast(p));
-    return typed[0..n];
-}
 
 /// Writes a message for the host (truncated to the host's buffer) and returns `status`.
 pub fn report(frame: *Frame, status: Status, comptime fmt: []const u8, args: anytype) i32 {
@@ -214,6 +732,21 @@ pub fn report(frame: *Frame, status: Status, comptime fmt: []const u8, args: any
 }
 
 pub const ok: i32 = @intFromEnum(Status.ok);
+
+/// A small seeded generator for systems (splitmix64): keep its state in a resource
+/// (`c.Rng`) so it is saved, rewound and replayed with the world.
+pub fn nextRandom(state: *align(1) u64) u64 {
+    state.* +%= 0x9E3779B97F4A7C15;
+    var z = state.*;
+    z = (z ^ (z >> 30)) *% 0xBF58476D1CE4E5B9;
+    z = (z ^ (z >> 27)) *% 0x94D049BB133111EB;
+    return z ^ (z >> 31);
+}
+
+/// A float in [0, 1) from `nextRandom`.
+pub fn randomFloat(state: *align(1) u64) f32 {
+    return @as(f32, @floatFromInt(nextRandom(state) >> 40)) / @as(f32, 1 << 24);
+}
 
 /// SIMD lane count used by the systems' hot loops (Zig 0.17 does not auto-vectorize).
 pub const lanes = 8;
@@ -235,69 +768,86 @@ pub inline fn store(s: []f32, i: usize, v: Vf) void {
 }
 
 test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
-    try std.testing.expectEqual(32, @sizeOf(ColumnDecl));
-    try std.testing.expectEqual(24, @offsetOf(ColumnDecl, "default"));
-    try std.testing.expectEqual(8, @offsetOf(ColumnDecl, "dtype"));
-    try std.testing.expectEqual(12, @offsetOf(ColumnDecl, "width"));
-    try std.testing.expectEqual(16, @offsetOf(ColumnDecl, "access"));
+    const expect = std.testing.expectEqual;
+    try expect(32, @sizeOf(FieldDecl));
+    try expect(8, @offsetOf(FieldDecl, "dtype"));
+    try expect(12, @offsetOf(FieldDecl, "width"));
+    try expect(16, @offsetOf(FieldDecl, "offset"));
+    try expect(24, @offsetOf(FieldDecl, "default"));
 
-    try std.testing.expectEqual(32, @sizeOf(Column));
-    try std.testing.expectEqual(8, @offsetOf(Column, "len"));
-    try std.testing.expectEqual(16, @offsetOf(Column, "stride"));
-    try std.testing.expectEqual(24, @offsetOf(Column, "dtype"));
-    try std.testing.expectEqual(28, @offsetOf(Column, "width"));
+    try expect(32, @sizeOf(ComponentDecl));
+    try expect(8, @offsetOf(ComponentDecl, "fields"));
+    try expect(16, @offsetOf(ComponentDecl, "field_count"));
+    try expect(20, @offsetOf(ComponentDecl, "size"));
+    try expect(24, @offsetOf(ComponentDecl, "is_resource"));
 
-    try std.testing.expectEqual(16, @sizeOf(Input));
-    try std.testing.expectEqual(4, @offsetOf(Input, "mouse_y"));
-    try std.testing.expectEqual(8, @offsetOf(Input, "buttons"));
-    try std.testing.expectEqual(12, @offsetOf(Input, "mouse_in_window"));
+    try expect(8, @sizeOf(TermDecl));
+    try expect(24, @sizeOf(QueryDecl));
+    try expect(8, @offsetOf(QueryDecl, "terms"));
+    try expect(16, @offsetOf(QueryDecl, "term_count"));
 
-    try std.testing.expectEqual(24, @sizeOf(Target));
-    try std.testing.expectEqual(8, @offsetOf(Target, "width"));
-    try std.testing.expectEqual(12, @offsetOf(Target, "height"));
-    try std.testing.expectEqual(16, @offsetOf(Target, "pitch"));
+    try expect(24, @sizeOf(TableView));
+    try expect(8, @offsetOf(TableView, "entities"));
+    try expect(16, @offsetOf(TableView, "columns"));
+    try expect(16, @sizeOf(QueryView));
+    try expect(8, @offsetOf(QueryView, "table_count"));
+    try expect(12, @offsetOf(QueryView, "column_count"));
 
-    try std.testing.expectEqual(112, @sizeOf(Frame));
-    try std.testing.expectEqual(8, @offsetOf(Frame, "step"));
-    try std.testing.expectEqual(16, @offsetOf(Frame, "count"));
-    try std.testing.expectEqual(24, @offsetOf(Frame, "columns"));
-    try std.testing.expectEqual(32, @offsetOf(Frame, "column_count"));
-    try std.testing.expectEqual(36, @offsetOf(Frame, "world_width"));
-    try std.testing.expectEqual(40, @offsetOf(Frame, "world_height"));
-    try std.testing.expectEqual(44, @offsetOf(Frame, "input"));
-    try std.testing.expectEqual(64, @offsetOf(Frame, "target"));
-    try std.testing.expectEqual(88, @offsetOf(Frame, "message"));
-    try std.testing.expectEqual(96, @offsetOf(Frame, "message_cap"));
-    try std.testing.expectEqual(104, @offsetOf(Frame, "message_len"));
+    try expect(120, @sizeOf(Input));
+    try expect(8, @offsetOf(Input, "buttons"));
+    try expect(20, @offsetOf(Input, "mouse_in_window"));
+    try expect(24, @offsetOf(Input, "keys_held"));
+    try expect(56, @offsetOf(Input, "keys_pressed"));
+    try expect(88, @offsetOf(Input, "keys_released"));
 
-    try std.testing.expectEqual(80, @sizeOf(Api));
-    try std.testing.expectEqual(56, @offsetOf(Api, "state_version"));
-    try std.testing.expectEqual(64, @offsetOf(Api, "save_state"));
-    try std.testing.expectEqual(72, @offsetOf(Api, "load_state"));
-    try std.testing.expectEqual(4, @offsetOf(Api, "api_size"));
-    try std.testing.expectEqual(8, @offsetOf(Api, "name"));
-    try std.testing.expectEqual(16, @offsetOf(Api, "build_id"));
-    try std.testing.expectEqual(20, @offsetOf(Api, "kind"));
-    try std.testing.expectEqual(24, @offsetOf(Api, "order"));
-    try std.testing.expectEqual(28, @offsetOf(Api, "column_count"));
-    try std.testing.expectEqual(32, @offsetOf(Api, "columns"));
-    try std.testing.expectEqual(40, @offsetOf(Api, "run"));
-    try std.testing.expectEqual(48, @offsetOf(Api, "shutdown"));
+    try expect(32, @sizeOf(Command));
+    try expect(8, @offsetOf(Command, "entity"));
+    try expect(16, @offsetOf(Command, "mask"));
+    try expect(24, @offsetOf(Command, "data_offset"));
+    try expect(56, @sizeOf(Commands));
+    try expect(16, @offsetOf(Commands, "len"));
+    try expect(48, @offsetOf(Commands, "dropped"));
+
+    try expect(24, @sizeOf(Target));
+
+    try expect(112, @sizeOf(Frame));
+    try expect(8, @offsetOf(Frame, "step"));
+    try expect(16, @offsetOf(Frame, "world_width"));
+    try expect(24, @offsetOf(Frame, "queries"));
+    try expect(32, @offsetOf(Frame, "query_count"));
+    try expect(36, @offsetOf(Frame, "resource_count"));
+    try expect(40, @offsetOf(Frame, "resources"));
+    try expect(48, @offsetOf(Frame, "input"));
+    try expect(56, @offsetOf(Frame, "commands"));
+    try expect(64, @offsetOf(Frame, "target"));
+    try expect(88, @offsetOf(Frame, "message"));
+    try expect(96, @offsetOf(Frame, "message_cap"));
+    try expect(104, @offsetOf(Frame, "message_len"));
+
+    try expect(40, @sizeOf(Layout));
+    try expect(144, @sizeOf(Api));
+    try expect(4, @offsetOf(Api, "api_size"));
+    try expect(8, @offsetOf(Api, "name"));
+    try expect(16, @offsetOf(Api, "build_id"));
+    try expect(20, @offsetOf(Api, "kind"));
+    try expect(24, @offsetOf(Api, "order"));
+    try expect(28, @offsetOf(Api, "schema_count"));
+    try expect(32, @offsetOf(Api, "schema"));
+    try expect(40, @offsetOf(Api, "query_count"));
+    try expect(44, @offsetOf(Api, "resource_count"));
+    try expect(48, @offsetOf(Api, "queries"));
+    try expect(56, @offsetOf(Api, "resources"));
+    try expect(64, @offsetOf(Api, "run"));
+    try expect(72, @offsetOf(Api, "shutdown"));
+    try expect(80, @offsetOf(Api, "state_version"));
+    try expect(88, @offsetOf(Api, "save_state"));
+    try expect(96, @offsetOf(Api, "load_state"));
+    try expect(104, @offsetOf(Api, "layout"));
 }
 
-test "slice refuses a column of the wrong dtype" {
-    var data = [_]f32{ 1, 2, 3 };
-    var cols = [_]Column{.{ .ptr = @ptrCast(&data), .len = 3, .stride = 4, .dtype = .u32, .width = 1 }};
-    const frame = Frame{
-        .dt = 0, .step = 0, .count = 3, .columns = &cols, .column_count = 1,
-        .world_width = 1, .world_height = 1,
-        .input = .{ .mouse_x = 0, .mouse_y = 0, .buttons = 0, .mouse_in_window = 0 },
-        .target = .{ .pixels = null, .width = 0, .height = 0, .pitch = 0 },
-        .message = null, .message_cap = 0, .message_len = 0,
-    };
-    try std.testing.expectError(error.BadColumn, slice(&frame, 0, .f32));
-    const ok_slice = try slice(&frame, 0, .u32);
-    try std.testing.expectEqual(3, ok_slice.len);
+test "the schema describes components.zig" {
+    try std.testing.expect(schema.len == schema_types.len);
+    for (schema) |c| try std.testing.expect(c.field_count == 0 or c.size > 0);
 }
 
 /// Panic handler for systems: `pub const panic = sdk.panic;` in each system's root file.

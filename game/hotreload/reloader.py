@@ -4,9 +4,11 @@ States: `idle` and `building`. `request()` starts a build, or, while one runs, a
 another once it finishes (never two builds racing; the newest source wins). On a worker
 thread: the build, then for each library whose bytes changed, the canary (the library
 loaded and run for a few frames on a copy of the world, in a separate process), then the
-host's own load and handshake, which also plans column changes (a new column, a widened
-one). `poll()`, at the frame boundary, checkpoints the world, applies the column changes
-and swaps the libraries in. A failed build, a failed canary or a refused library changes
+host's own load and handshake. The `components` library (components.zig) goes first: its
+schema is compared with the world's by name and a migration planned (a new component,
+field or resource; a wider field), or refused when it would lose data; every system is
+then checked against the planned schema. `poll()`, at the frame boundary, checkpoints the
+world, migrates it and swaps the libraries in. A failed build, a failed canary or a refused library changes
 nothing: the old systems keep running. For PROBATION_STEPS steps after a swap, `step()`
 undoes the reload if a new build returns an error (see probation.py); F6 (`flip_back`)
 returns the last reloaded systems to their previous builds at once.
@@ -25,14 +27,18 @@ from pathlib import Path
 from game.hotreload.probation import PROBATION_STEPS, Probation
 from game.hotreload.zigbuild import BuildResult, CompileError, ZigBuild
 from game.native import handshake
-from game.native.canary import CanaryWorker, WorldImage
+from game.native.abi import Kind
+from game.native.canary import CanaryWorker
 from game.native.errors import HandshakeError, LoadError
-from game.native.handshake import ColumnChange
-from game.native.library import ColumnDecl, NativeLibrary, file_digest, remove_stale_copies
+from game.native.library import NativeLibrary, SystemInfo, file_digest, remove_stale_copies
 from game.native.platform import built_libraries
 from game.pipeline import Pipeline, ProbationFailure
+from game.world import state
 from game.world.checkpoint import Checkpoint
-from game.world.schema import ComponentSpec
+from game.world.schema import Change, ComponentSpec, MigrationError, plan_migration
+from game.world.state import WorldState
+
+SCHEMA_LIBRARY = "components"
 
 log = logging.getLogger("sandbox")
 
@@ -41,7 +47,9 @@ log = logging.getLogger("sandbox")
 class ReloadOutcome:
     build: BuildResult
     ready: list[NativeLibrary] = field(default_factory=list)
-    changes: list[ColumnChange] = field(default_factory=list)
+    schema_library: NativeLibrary | None = None
+    schema: dict[str, ComponentSpec] | None = None
+    changes: list[Change] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     reason: str = "F5"
     requested_at: float = 0.0
@@ -60,9 +68,10 @@ class _Snapshot:
     """What the worker thread may read: copies taken on the main thread at request time."""
 
     digests: dict[str, str]
-    specs: dict[str, ComponentSpec]
-    live: dict[str, tuple[ColumnDecl, ...]]
-    image: WorldImage | None
+    schema: dict[str, ComponentSpec]
+    in_use: set[str]
+    live: dict[str, SystemInfo]
+    image: WorldState | None
 
 
 class Reloader:
@@ -112,9 +121,10 @@ class Reloader:
         world = self.pipeline.world
         snapshot = _Snapshot(
             digests=self.pipeline.digests(),
-            specs=dict(world.store.specs),
-            live={name: slot.system.info.columns for name, slot in self.pipeline.slots.items()},
-            image=WorldImage.capture(world) if self.canary is not None else None,
+            schema=dict(world.schema),
+            in_use=world.in_use(),
+            live={name: slot.system.info for name, slot in self.pipeline.slots.items()},
+            image=state.capture(world) if self.canary is not None else None,
         )
         self._thread = threading.Thread(
             target=self._work, args=(reason, self.started_at, snapshot), name="zig-build", daemon=True
@@ -163,15 +173,16 @@ class Reloader:
 
     def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot, sources: set[str]) -> None:
         changed = self._changed(snap.digests, sources)
+        changed.sort(key=lambda c: c[0] != SCHEMA_LIBRARY)  # the schema first: systems are checked against it
         world_file = None
         if changed and self.canary is not None and snap.image is not None:
             world_file = self.canary.world_file(snap.image)
-        planned: dict[str, ColumnChange] = {}
+        schema = snap.schema
         for name, path, digest in changed:
             source = f"ecs_systems/{name}.zig"
             if world_file is not None and self.canary is not None:
                 started = time.perf_counter()
-                failure = self.canary.check(path, world_file, source)
+                failure = self.canary.check(path, world_file, source, schema if schema is not snap.schema else None)
                 outcome.canary_seconds += time.perf_counter() - started
                 if failure is not None:
                     outcome.refused.append(failure)
@@ -184,24 +195,61 @@ class Reloader:
                 continue
             finally:
                 outcome.load_seconds += time.perf_counter() - started
-            if not lib.info.is_game_system:
+            if lib.info.kind == Kind.DEMO:
                 self._skipped[path.name] = digest
                 lib.close()
                 continue
             started = time.perf_counter()
             try:
-                changes = handshake.check(lib.info, source, snap.specs)
-                handshake.check_against_live(lib.info.name, source, changes, snap.live, planned)
-            except HandshakeError as exc:
+                handshake.check_abi(lib.info, source)
+                if lib.info.kind == Kind.SCHEMA:
+                    if name != SCHEMA_LIBRARY:
+                        raise HandshakeError(f"{source}: only components.zig may describe the schema")
+                    outcome.changes = self._plan(lib, snap, source)
+                    schema = lib.info.components
+                    outcome.schema, outcome.schema_library = schema, lib
+                    continue
+                handshake.check_schema(lib.info, source, schema)
+            except (HandshakeError, MigrationError) as exc:
                 lib.close()
                 outcome.refused.append(str(exc))
                 continue
             finally:
                 outcome.check_seconds += time.perf_counter() - started
-            for change in changes:
-                planned[change.spec.name] = change
             outcome.ready.append(lib)
-        outcome.changes = list(planned.values())
+        if outcome.schema is not None:
+            self._check_kept(outcome, snap)
+
+    def _plan(self, lib: NativeLibrary, snap: _Snapshot, source: str) -> list[Change]:
+        return plan_migration(snap.schema, lib.info.components, snap.in_use, source)
+
+    def _check_kept(self, outcome: ReloadOutcome, snap: _Snapshot) -> None:
+        """A schema change must fit every system that keeps running its current build; if one
+        does not, the change is refused, and so is every new build that needed it."""
+        assert outcome.schema is not None
+        replaced = {lib.info.name for lib in outcome.ready}
+        for name, info in snap.live.items():
+            if name in replaced:
+                continue
+            try:
+                handshake.check_schema(info, f"ecs_systems/{name}.zig (running)", outcome.schema)
+            except HandshakeError as exc:
+                refused = outcome.schema_library
+                assert refused is not None
+                refused.close()
+                outcome.refused.append(f"ecs_systems/{SCHEMA_LIBRARY}.zig: change refused: {exc}; fix it, then F5")
+                outcome.schema = outcome.schema_library = None
+                outcome.changes = []
+                keep = []
+                for lib in outcome.ready:
+                    try:
+                        handshake.check_schema(lib.info, f"ecs_systems/{lib.info.name}.zig", snap.schema)
+                        keep.append(lib)
+                    except HandshakeError as why:
+                        lib.close()
+                        outcome.refused.append(str(why))
+                outcome.ready = keep
+                return
 
     def poll(self) -> ReloadOutcome | None:
         """At a frame boundary: swaps in a finished build's libraries; returns its outcome."""
@@ -250,9 +298,11 @@ class Reloader:
         for reason in outcome.refused:
             log.error("refused: %s; the old code keeps running", reason)
         started = time.perf_counter()
-        if outcome.ready:
+        if outcome.ready or outcome.schema_library is not None:
             self._swap(outcome)
         removed = [n for n in list(self.pipeline.slots) if n not in outcome.sources]
+        if outcome.changes:
+            log.info("components.zig: %s", "; ".join(c.describe() for c in outcome.changes))
         for name in removed:  # its source file was deleted
             self.pipeline.remove(name)
             log.info("%s unloaded: ecs_systems/%s.zig is gone", name, name)
@@ -280,7 +330,7 @@ class Reloader:
             build.seconds,
             outcome.canary_seconds,
             swapped or "no system changed",
-            "".join(f"; {c.describe()}" for c in outcome.changes),
+            f"; {len(outcome.changes)} schema changes" if outcome.changes else "",
         )
 
     def _swap(self, outcome: ReloadOutcome) -> None:
@@ -288,30 +338,35 @@ class Reloader:
         names = [lib.info.name for lib in outcome.ready]
         new = [n for n in names if n not in self.pipeline.slots]
         on_trial = bool(self.pipeline.slots)  # at startup there is nothing to roll back to
+        old_schema = self.pipeline.schema_library
         if on_trial:
             self.end_probation()
             self.probation = Probation(Checkpoint.capture(world), names, new, world.step + PROBATION_STEPS)
-        for change in outcome.changes:
-            if change.old is None:
-                world.store.add_column(change.spec)
-            else:
-                world.store.widen_column(change.spec)
+        if outcome.schema is not None and outcome.schema_library is not None:
+            world.migrate(outcome.schema)
+            self.pipeline.schema_library = outcome.schema_library
+            if self.probation is not None:
+                self.probation.schema_library = old_schema
+            elif old_schema is not None:
+                old_schema.close()
         for lib in outcome.ready:
             self.pipeline.install(lib, probation=on_trial)
         self.last_swapped = names
 
-    def step(self, dt: float) -> None:
-        """One simulation step; during probation, a failing new build is rolled back."""
+    def step(self, dt: float, recorded_input: bytes | None = None) -> None:
+        """One simulation step (with live input, or `recorded_input`); during probation, a
+        failing new build is rolled back."""
         probation = self.probation
         if probation is None:
-            self.pipeline.step(dt)
+            self.pipeline.step(dt, recorded_input)
             return
-        probation.record(self.pipeline.inputs)
         try:
-            self.pipeline.step(dt)
+            self.pipeline.step(dt, recorded_input)
         except ProbationFailure as exc:
+            probation.record(self.pipeline.last_input)
             self._roll_back(probation, exc)
             return
+        probation.record(self.pipeline.last_input)
         if self.pipeline.world.step >= probation.until_step:
             self.end_probation()
 
@@ -355,6 +410,11 @@ class Reloader:
         if self._outcome is not None:
             for lib in self._outcome.ready:
                 lib.close()
+            if self._outcome.schema_library is not None:
+                self._outcome.schema_library.close()
             self._outcome = None
+        if self.probation is not None and self.probation.schema_library is not None:
+            self.probation.schema_library.close()
+            self.probation.schema_library = None
         if self.canary is not None:
             self.canary.close()

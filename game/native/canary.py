@@ -20,39 +20,14 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from game.world.checkpoint import Checkpoint
-from game.world.schema import ComponentSpec, DType
+from game.world.schema import ComponentSpec
+from game.world.state import WorldState, schema_to_json
 from game.world.world import World
-
-
-@dataclass
-class WorldImage:
-    """A checkpoint of the world, taken at a frame boundary, plus its size: what the canary runs on."""
-
-    checkpoint: Checkpoint
-    width: int
-    height: int
-
-    @classmethod
-    def capture(cls, world: World) -> WorldImage:
-        return cls(Checkpoint.capture(world), world.width, world.height)
-
-    def write(self, path: Path) -> None:
-        cp = self.checkpoint
-        meta = {
-            "specs": [[s.name, int(s.dtype), s.width, s.default] for s in cp.specs],
-            "size": [self.width, self.height],
-            "step": cp.step,
-        }
-        with path.open("wb") as f:
-            arrays: dict[str, Any] = {f"col_{k}": v for k, v in cp.columns.items()}
-            np.savez(f, **arrays, ids=cp.ids, meta=np.array(json.dumps(meta)))
 
 
 class CanaryWorker:
@@ -87,13 +62,19 @@ class CanaryWorker:
         self._proc = proc
         return proc
 
-    def world_file(self, image: WorldImage) -> Path:
+    def world_file(self, image: WorldState) -> Path:
+        from game.world.snapshot import write_state
+
         path = self._dir / "world.npz"
-        image.write(path)
+        write_state(image, path)
         return path
 
-    def check(self, library: Path, world_file: Path, name: str) -> str | None:
-        """Runs `library` in the worker; None if it passed, else a one-line reason naming `name`."""
+    def check(
+        self, library: Path, world_file: Path, name: str, schema: dict[str, ComponentSpec] | None = None
+    ) -> str | None:
+        """Runs `library` in the worker on the world in `world_file` (migrated to `schema` first,
+        when a change of components.zig comes with it); None if it passed, else a one-line
+        reason naming `name`."""
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
         job = {
             "library": str(library),
@@ -101,6 +82,7 @@ class CanaryWorker:
             "frames": self.frames,
             "copies": str(self.copies),
             "source": name,
+            "schema": schema_to_json(schema) if schema is not None else None,
         }
         assert proc.stdin is not None and self._stderr is not None
         mark = self._stderr.tell()
@@ -166,32 +148,28 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     from game.native import handshake
     from game.native.abi import Kind
     from game.native.errors import HandshakeError, LoadError, SystemRunError
+    from game.native.input import InputState
     from game.native.library import NativeLibrary
-    from game.native.system import InputState, NativeSystem
-    from game.world import registry
+    from game.native.system import NativeSystem
+    from game.world import commands, registry, state
+    from game.world.snapshot import read_state
 
-    with np.load(job["world"], allow_pickle=False) as npz:
-        meta = json.loads(str(npz["meta"]))
-        ids = npz["ids"]
-        columns = {k[4:]: npz[k] for k in npz.files if k.startswith("col_")}
-    specs = [ComponentSpec(n, DType(d), w, default) for n, d, w, default in meta["specs"]]
     registry.use_fresh_world()
-    width, height = meta["size"]
-    world = World(width, height, seed=0, specs=specs)
-    registry.reset_next_id(int(ids.max()) + 1 if len(ids) else 1)
-    world.store.append(ids, columns)
-    world.step = meta["step"]
-    library = Path(job["library"])
+    image = read_state(Path(job["world"]))
+    width, height = image.meta["size"]
+    world = World(width, height, seed=0)
+    state.restore(image, world, checked=True)
+    if job.get("schema") is not None:
+        world.migrate(state.schema_from_json(job["schema"]))
     try:
-        lib = NativeLibrary.load(library, Path(job["copies"]), version=0)
+        lib = NativeLibrary.load(Path(job["library"]), Path(job["copies"]), version=0)
     except LoadError as exc:
         return {"ok": False, "error": f"{job['source']}: {exc}"}
     try:
-        for change in handshake.check(lib.info, job["source"], world.store.specs):
-            if change.old is None:
-                world.store.add_column(change.spec)
-            else:
-                world.store.widen_column(change.spec)
+        handshake.check_abi(lib.info, job["source"])
+        if lib.info.kind in (Kind.SCHEMA, Kind.DEMO):
+            return {"ok": True}
+        handshake.check_schema(lib.info, job["source"], world.schema)
         system = NativeSystem(lib, world, InputState())
         pixels = np.zeros((world.height, world.width), dtype=np.uint32)
         target = (
@@ -199,6 +177,9 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
         )
         for _ in range(job["frames"]):
             system.run(1.0 / 60.0, target)
+            batch = system.take_commands()
+            if batch is not None:
+                commands.apply(world, lib.info.name, batch)
             world.step += 1
     except HandshakeError as exc:
         return {"ok": False, "error": str(exc)}

@@ -1,39 +1,26 @@
-"""Checks a loaded system against the host before it may run: ABI and columns."""
+"""Checks a loaded library against the host before it may run: the ABI, then the schema.
+
+`check_abi` compares the ABI version, the `Api` size and every ABI struct's size.
+`check_schema` compares the components the library was compiled against with the
+world's, by name: every field the library knows must exist in the world with the same
+type, and every query and resource must name a component of the right kind. A mismatch
+is a HandshakeError naming the system, the component and the field.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-import numpy as np
-
-from game.native.abi import ABI_VERSION, Kind, ffi
+from game.native.abi import ABI_VERSION, LAYOUT, Access, Kind, ffi
 from game.native.errors import HandshakeError
-from game.native.library import ColumnDecl, SystemInfo
-from game.world.schema import ComponentSpec, DType
+from game.native.library import SystemInfo
+from game.world.schema import ComponentSpec
 
 API_SIZE = ffi.sizeof("Api")
 
 
-@dataclass(frozen=True)
-class ColumnChange:
-    """A column a new build needs the store to add (`old` None) or widen (from `old`)."""
-
-    spec: ComponentSpec
-    old: ComponentSpec | None
-
-    def describe(self) -> str:
-        if self.old is None:
-            return f"adds column {self.spec.name} ({self.spec.describe()}, default {self.spec.default:g})"
-        return f"widens column {self.spec.name} from {self.old.describe()} to {self.spec.describe()}"
-
-
-def check(info: SystemInfo, source: str, specs: Mapping[str, ComponentSpec]) -> list[ColumnChange]:
-    """Checks `info` against the host; returns the column changes it needs.
-
-    Raises HandshakeError naming the system, the field and both sides on a mismatch that
-    cannot be migrated safely (an unknown dtype, a narrower dtype, fewer elements).
-    """
+def check_abi(info: SystemInfo, source: str) -> None:
+    """Raises HandshakeError when the library was built against another ABI."""
     if info.abi_version != ABI_VERSION:
         raise HandshakeError(
             f"{source}: ABI version {info.abi_version}, host expects {ABI_VERSION}; rebuild with the current sdk"
@@ -42,61 +29,69 @@ def check(info: SystemInfo, source: str, specs: Mapping[str, ComponentSpec]) -> 
         raise HandshakeError(
             f"{source}: Api struct is {info.api_size} bytes, host expects {API_SIZE}; rebuild with the current sdk"
         )
+    for name, size in info.layout:
+        if size != LAYOUT[name]:
+            raise HandshakeError(
+                f"{source}: sdk struct {name} is {size} bytes, host expects {LAYOUT[name]}; rebuild with the current sdk"
+            )
     if info.kind not in Kind._value2member_map_:
-        raise HandshakeError(f"{source}: unknown kind {info.kind}; expected 0 (simulation), 1 (render) or 2 (demo)")
+        raise HandshakeError(f"{source}: unknown kind {info.kind}; expected 0-3 (simulation, render, demo, schema)")
     if not info.name:
         raise HandshakeError(f"{source}: the Api has an empty name")
-    if not (info.has_run and info.has_shutdown):
+    if info.kind != Kind.SCHEMA and not (info.has_run and info.has_shutdown):
         missing = "run" if not info.has_run else "shutdown"
-        raise HandshakeError(f"{source}: the Api's {missing} is NULL; give sdk.api a function for it")
-    changes = []
-    for decl in info.columns:
-        if decl.access not in (1, 2, 3):
-            raise HandshakeError(f"{source}: column {decl.name} has access {decl.access}; expected 1, 2 or 3")
-        if decl.dtype not in DType._value2member_map_ or not 1 <= decl.width <= 64:
-            raise HandshakeError(f"{source}: column {decl.name} declared {decl.describe()}: unknown dtype or width")
-        if not decl.name.isidentifier():
-            raise HandshakeError(f"{source}: column name {decl.name!r} is not an identifier")
-        wanted = ComponentSpec(decl.name, DType(decl.dtype), decl.width, decl.default)
-        spec = specs.get(decl.name)
-        if spec is None:
-            changes.append(ColumnChange(wanted, None))
-        elif (spec.dtype, spec.width) != (wanted.dtype, wanted.width):
-            if not widens(spec, wanted):
+        raise HandshakeError(f"{source}: the Api's {missing} is NULL; build the Api with sdk.system")
+    for spec in info.schema:
+        if not spec.name.isidentifier():
+            raise HandshakeError(f"{source}: component name {spec.name!r} is not an identifier")
+        for f in spec.fields:
+            if not f.name.isidentifier() or not 1 <= f.width <= 64:
+                raise HandshakeError(f"{source}: {spec.name}.{f.name}: unknown dtype or width {f.width}")
+            if f.offset + f.dtype.numpy.itemsize * f.width > spec.size:
+                raise HandshakeError(f"{source}: {spec.name}.{f.name} lies outside its {spec.size}-byte payload")
+
+
+def check_schema(info: SystemInfo, source: str, world: Mapping[str, ComponentSpec]) -> None:
+    """Raises HandshakeError when the library's components disagree with the world's.
+
+    Every component the library knows that the world has must match field by field (the
+    world may have more fields: the library sees only its own). Every query term and
+    resource must name a component the world has, of the right kind.
+    """
+    for spec in info.schema:
+        have = world.get(spec.name)
+        if have is None:
+            continue  # unused here; a query or a command naming it is refused below or when it applies
+        if have.is_resource != spec.is_resource:
+            kind = "a resource" if spec.is_resource else "a component"
+            raise HandshakeError(f"{source}: {spec.name} is {kind} in this build, not in the world; rebuild (F5)")
+        for f in spec.fields:
+            try:
+                wf = have.field(f.name)
+            except KeyError:
                 raise HandshakeError(
-                    f"{source}: column {decl.name} declared {decl.describe()}, the world has {spec.describe()}; "
-                    "only widening (a wider dtype, more elements) is migrated"
+                    f"{source}: {spec.name}.{f.name} is in this build, the world has no such field "
+                    "(was a change of components.zig refused?)"
+                ) from None
+            if not wf.same_type(f):
+                raise HandshakeError(
+                    f"{source}: {spec.name}.{f.name} is {f.describe()} in this build, the world (and the systems "
+                    f"running) have {wf.describe()}; build every system against the same components.zig (F5)"
                 )
-            changes.append(ColumnChange(ComponentSpec(decl.name, wanted.dtype, wanted.width, spec.default), spec))
-    return changes
+    for query in info.queries:
+        for term in query.terms:
+            _check_term(source, f"query {query.name}", term.component, term.access, world, resource=False)
+    for term in info.resources:
+        _check_term(source, "resource", term.component, term.access, world, resource=True)
 
 
-def widens(old: ComponentSpec, new: ComponentSpec) -> bool:
-    """True when every value of `old` fits `new` unchanged."""
-    return new.width >= old.width and bool(np.can_cast(old.dtype.numpy, new.dtype.numpy, "safe"))
-
-
-def check_against_live(
-    name: str,
-    source: str,
-    changes: list[ColumnChange],
-    live: Mapping[str, tuple[ColumnDecl, ...]],
-    planned: Mapping[str, ColumnChange],
-) -> None:
-    """A widened column must not leave another running system declaring the old layout."""
-    for change in changes:
-        if change.spec.name in planned and planned[change.spec.name].spec != change.spec:
-            raise HandshakeError(
-                f"{source} {change.describe()}, but another system in this reload declares it otherwise"
-            )
-        if change.old is None:
-            continue
-        for other, columns in live.items():
-            if other == name:
-                continue
-            for decl in columns:
-                if decl.name == change.spec.name:
-                    raise HandshakeError(
-                        f"{source} {change.describe()}, but {other} still declares {decl.describe()}; "
-                        "change both, then press F5"
-                    )
+def _check_term(source: str, where: str, name: str, access: int, world: Mapping[str, ComponentSpec], resource: bool) -> None:
+    if access not in Access._value2member_map_ or (resource and access not in (Access.READ, Access.WRITE, Access.READ_WRITE)):
+        raise HandshakeError(f"{source}: {where}: {name} has access {access}")
+    spec = world.get(name)
+    if spec is None:
+        raise HandshakeError(f"{source}: {where} names component {name}, which nobody declared in components.zig")
+    if spec.is_resource != resource:
+        raise HandshakeError(f"{source}: {where}: {name} is {'a resource' if spec.is_resource else 'a component'}")
+    if not resource and spec.is_tag and access in (Access.READ, Access.WRITE, Access.READ_WRITE):
+        raise HandshakeError(f"{source}: {where}: {name} is a tag (no fields); use it in .with")

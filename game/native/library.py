@@ -19,36 +19,52 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from game.native.abi import Access, Kind, ffi
+from game.native.abi import LAYOUT, Access, Kind, ffi
 from game.native.errors import LoadError
-from game.world.schema import DType
+from game.world.schema import ComponentSpec, DType, FieldSpec
 
-MAX_COLUMNS = 64
+MAX_SCHEMA = 64
+MAX_FIELDS = 64
+MAX_QUERIES = 32
+MAX_TERMS = 32
 _COPY = re.compile(r"^(?P<name>.+)\.v(?P<version>\d+)\.(?P<pid>\d+)\.(so|dll|dylib)$")
 
 
 @dataclass(frozen=True)
-class ColumnDecl:
-    """A column as a system declares it."""
+class Term:
+    """One query term or resource use: a component by name (as the library's schema names it)."""
 
-    name: str
-    dtype: int
-    width: int
+    component: str
     access: int
-    default: float = 0.0
 
-    def describe(self) -> str:
-        dtype = DType(self.dtype).label if self.dtype in DType._value2member_map_ else f"dtype#{self.dtype}"
-        return f"{dtype}x{self.width}"
+    @property
+    def is_data(self) -> bool:
+        return self.access in (Access.READ, Access.WRITE, Access.READ_WRITE)
 
     @property
     def writes(self) -> bool:
-        return bool(self.access & Access.WRITE)
+        return self.access in (Access.WRITE, Access.READ_WRITE)
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    name: str
+    terms: tuple[Term, ...]
+
+    @property
+    def data_terms(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.is_data)
+
+    def include(self) -> frozenset[str]:
+        return frozenset(t.component for t in self.terms if t.access != Access.WITHOUT)
+
+    def exclude(self) -> frozenset[str]:
+        return frozenset(t.component for t in self.terms if t.access == Access.WITHOUT)
 
 
 @dataclass(frozen=True)
 class SystemInfo:
-    """What `plugin_entry` says about a system, copied out of the library's memory."""
+    """What `plugin_entry` says about a library, copied out of its memory."""
 
     abi_version: int
     api_size: int
@@ -56,7 +72,10 @@ class SystemInfo:
     build_id: int
     kind: int
     order: int
-    columns: tuple[ColumnDecl, ...]
+    schema: tuple[ComponentSpec, ...] = ()
+    queries: tuple[QueryInfo, ...] = ()
+    resources: tuple[Term, ...] = ()
+    layout: tuple[tuple[str, int], ...] = ()
     state_version: int = 0
     has_state_hooks: bool = False
     has_run: bool = True
@@ -65,6 +84,10 @@ class SystemInfo:
     @property
     def is_game_system(self) -> bool:
         return self.kind in (Kind.SIMULATION, Kind.RENDER)
+
+    @property
+    def components(self) -> dict[str, ComponentSpec]:
+        return {s.name: s for s in self.schema}
 
 
 def file_digest(path: Path) -> str:
@@ -156,18 +179,28 @@ def probe(path: Path, copies: Path, timeout: float = 30.0) -> str | None:
 
 
 def read_info(api: Any) -> SystemInfo:
-    """Copies the Api struct's fields into Python values."""
-    columns = tuple(
-        ColumnDecl(
-            name=_string(api.columns[i].name),
-            dtype=int(api.columns[i].dtype),
-            width=int(api.columns[i].width),
-            access=int(api.columns[i].access),
-            default=float(api.columns[i].default_value),
-        )
-        for i in range(min(int(api.column_count), MAX_COLUMNS))
-        if api.columns != ffi.NULL
+    """Copies the Api struct's fields into Python values. Counts are clamped: a library's
+    numbers are untrusted."""
+    schema = tuple(
+        _component(api.schema[i]) for i in range(min(int(api.schema_count), MAX_SCHEMA)) if api.schema != ffi.NULL
     )
+    names = [c.name for c in schema]
+
+    def term(t: Any) -> Term:
+        index = int(t.component)
+        return Term(names[index] if index < len(names) else f"#{index}", int(t.access))
+
+    queries = tuple(
+        QueryInfo(
+            _string(q.name),
+            tuple(term(q.terms[j]) for j in range(min(int(q.term_count), MAX_TERMS)) if q.terms != ffi.NULL),
+        )
+        for q in (api.queries[i] for i in range(min(int(api.query_count), MAX_QUERIES)) if api.queries != ffi.NULL)
+    )
+    resources = tuple(
+        term(api.resources[i]) for i in range(min(int(api.resource_count), MAX_TERMS)) if api.resources != ffi.NULL
+    )
+    layout = tuple((name, int(getattr(api.layout, name))) for name in LAYOUT)
     return SystemInfo(
         abi_version=int(api.abi_version),
         api_size=int(api.api_size),
@@ -175,12 +208,31 @@ def read_info(api: Any) -> SystemInfo:
         build_id=int(api.build_id),
         kind=int(api.kind),
         order=int(api.order),
-        columns=columns,
+        schema=schema,
+        queries=queries,
+        resources=resources,
+        layout=layout,
         state_version=int(api.state_version),
         has_state_hooks=api.save_state != ffi.NULL and api.load_state != ffi.NULL,
         has_run=api.run != ffi.NULL,
         has_shutdown=api.shutdown != ffi.NULL,
     )
+
+
+def _component(decl: Any) -> ComponentSpec:
+    fields = tuple(
+        FieldSpec(
+            _string(f.name),
+            DType(int(f.dtype)) if int(f.dtype) in DType._value2member_map_ else DType.U8,
+            int(f.width),
+            float(f.default_value),
+            int(f.offset),
+        )
+        if int(f.dtype) in DType._value2member_map_
+        else FieldSpec(f"{_string(f.name)}#bad-dtype-{int(f.dtype)}", DType.U8, 0)
+        for f in (decl.fields[j] for j in range(min(int(decl.field_count), MAX_FIELDS)) if decl.fields != ffi.NULL)
+    )
+    return ComponentSpec(_string(decl.name), fields, int(decl.size), bool(decl.is_resource))
 
 
 def _string(ptr: Any) -> str:

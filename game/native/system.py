@@ -1,41 +1,37 @@
 """NativeSystem: one loaded Zig system, run as an esper processor with one cffi call a step.
 
-The Frame, the Column array and the message buffer are allocated once. Each call only
-updates the counters, the input, and (when the store reallocated) the column pointers:
-no per-entity Python and no per-frame allocation of anything sized by the world.
+The Frame, the query views, the command buffer and the message buffer are allocated once.
+Query views point at the world's table columns and at the world's array of table counts,
+so a step that only changes counts writes nothing into them; they are rebuilt only when
+the world's layout changes (a new table, a table reallocated, a migration). Each call
+writes only what changed (step, dt, world size): no per-entity Python and no per-frame
+allocation of anything sized by the world.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import esper
+import numpy as np
 
-from game.native.abi import MESSAGE_CAPACITY, Kind, Status, ffi
+from game.native.abi import COMMAND_DTYPE, MESSAGE_CAPACITY, Kind, Status, ffi
 from game.native.errors import SystemRunError
+from game.native.input import InputState
 from game.native.library import NativeLibrary
+from game.world.commands import Batch, decode
+from game.world.table import column_name
 from game.world.world import World
 
-
-class InputState:
-    """What the systems see of the mouse. Change it through the methods: they bump
-    `version`, which is how a NativeSystem knows to copy it into its Frame."""
-
-    def __init__(self, mouse_x: float = 0.0, mouse_y: float = 0.0, buttons: int = 0, in_window: bool = False) -> None:
-        self.mouse_x, self.mouse_y, self.buttons, self.in_window = mouse_x, mouse_y, buttons, in_window
-        self.version = 0
-
-    def update(self, **fields: float | bool) -> None:
-        """Sets any of mouse_x, mouse_y, buttons, in_window. Raises AttributeError for another name."""
-        for name, value in fields.items():
-            if name not in ("mouse_x", "mouse_y", "buttons", "in_window"):
-                raise AttributeError(f"InputState has no field {name!r}")
-            setattr(self, name, value)
-        self.version += 1
+COMMAND_RECORDS = 1 << 14
+COMMAND_DATA = 1 << 20
+MAX_COMMAND_RECORDS = 1 << 22
+"""A buffer that overflows doubles for the next step, up to this many records."""
 
 
 class NativeSystem(esper.Processor):
-    """Runs `library` over `world`'s columns. Raises SystemRunError on a non-zero status."""
+    """Runs `library` over `world`'s tables. Raises SystemRunError on a non-zero status."""
 
     def __init__(self, library: NativeLibrary, world: World, inputs: InputState) -> None:
         self.library = library
@@ -44,19 +40,27 @@ class NativeSystem(esper.Processor):
         self.info = library.info
         self.last_ms = 0.0
         self._frame = ffi.new("Frame *")
-        self._columns = ffi.new("Column[]", max(len(self.info.columns), 1))
         self._message = ffi.new("uint8_t[]", MESSAGE_CAPACITY)
-        self._frame.columns = self._columns
-        self._frame.column_count = len(self.info.columns)
-        self._frame.message = self._message
-        self._frame.message_cap = MESSAGE_CAPACITY
+        self._queries = ffi.new("QueryView[]", max(len(self.info.queries), 1))
+        self._commands = ffi.new("Commands *")
+        self._keep: list[Any] = []
+        frame = self._frame
+        frame.message = self._message
+        frame.message_cap = MESSAGE_CAPACITY
+        frame.queries = self._queries
+        frame.query_count = len(self.info.queries)
+        frame.resource_count = len(self.info.resources)
+        frame.input = inputs.struct
+        frame.commands = self._commands
+        self._records: Any = None
+        self._data: Any = None
+        self._allocate_commands(COMMAND_RECORDS, COMMAND_DATA)
         self._bound_to: tuple[int, int] | None = None
         self._run = library.api.run
-        # Last values written into the Frame (see run()).
-        self._count = -1
+        self._step = -1
         self._dt = -1.0
         self._size: tuple[int, int] = (-1, -1)
-        self._input_version = -1
+        self.tables_bound = 0
 
     @property
     def name(self) -> str:
@@ -66,16 +70,45 @@ class NativeSystem(esper.Processor):
     def is_render(self) -> bool:
         return self.info.kind == Kind.RENDER
 
+    def _allocate_commands(self, records: int, data: int) -> None:
+        self._records = ffi.new("Command[]", records)
+        self._data = ffi.new("uint8_t[]", data)
+        c = self._commands
+        c.records, c.cap, c.len = self._records, records, 0
+        c.data, c.data_cap, c.data_len = self._data, data, 0
+        c.dropped = 0
+
     def _bind(self) -> None:
-        store = self.world.store
-        for i, decl in enumerate(self.info.columns):
-            array = store.full_column(decl.name)
-            col = self._columns[i]
-            col.ptr = ffi.cast("uint8_t *", array.ctypes.data)
-            col.stride = array.strides[0]
-            col.dtype = decl.dtype
-            col.width = decl.width
-        self._bound_to = (id(store), store.layout_version)
+        """Points every query view at the current tables, and the resources at their values."""
+        world = self.world
+        mine = self.info.components
+        counts = ffi.cast("uint64_t *", world.counts.ctypes.data)
+        keep: list[Any] = []
+        bound = 0
+        for qi, query in enumerate(self.info.queries):
+            tables = world.matching(query.include(), query.exclude())
+            names = [column_name(t.component, f.name) for t in query.data_terms for f in mine[t.component].fields]
+            views = ffi.new("TableView[]", max(len(tables), 1))
+            columns = ffi.new("uint8_t *[]", max(len(tables) * len(names), 1))
+            for ti, table in enumerate(tables):
+                view = views[ti]
+                view.count = counts + table.id
+                view.entities = ffi.cast("uint64_t *", table.entities.ctypes.data)
+                for ci, name in enumerate(names):
+                    columns[ti * len(names) + ci] = ffi.cast("uint8_t *", table.columns[name].ctypes.data)
+                view.columns = columns + ti * len(names)
+            q = self._queries[qi]
+            q.tables, q.table_count, q.column_count = views, len(tables), len(names)
+            keep += [views, columns]
+            bound += len(tables)
+        resources = ffi.new("uint8_t *[]", max(len(self.info.resources), 1))
+        for i, term in enumerate(self.info.resources):
+            resources[i] = ffi.cast("uint8_t *", world.resources[term.component].ctypes.data)
+        self._frame.resources = resources
+        keep.append(resources)
+        self._keep = keep
+        self.tables_bound = bound
+        self._bound_to = (id(world), world.layout_version)
 
     def process(self, dt: float) -> None:  # esper.Processor
         self.run(dt)
@@ -87,33 +120,17 @@ class NativeSystem(esper.Processor):
         write costs about 0.1 µs, and this is the per-system, per-frame fixed cost.
         """
         world = self.world
-        store = world.store
         frame = self._frame
-        if self._bound_to != (id(store), store.layout_version):
+        if self._bound_to != (id(world), world.layout_version):
             self._bind()
-        count = store.count
-        if count != self._count:
-            self._count = count
-            frame.count = count
-            for i in range(frame.column_count):
-                self._columns[i].len = count
         if dt != self._dt:
             self._dt = frame.dt = dt
+        if world.step != self._step:
+            self._step = frame.step = world.step
         size = (world.width, world.height)
         if size != self._size:
             self._size = size
             frame.world_width, frame.world_height = size
-        inputs = self.inputs
-        if inputs.version != self._input_version:
-            self._input_version = inputs.version
-            fi = frame.input
-            fi.mouse_x, fi.mouse_y, fi.buttons, fi.mouse_in_window = (
-                inputs.mouse_x,
-                inputs.mouse_y,
-                inputs.buttons,
-                inputs.in_window,
-            )
-        frame.step = world.step
         if target is not None:
             t = frame.target
             t.pixels = ffi.cast("uint8_t *", target[0])
@@ -124,11 +141,29 @@ class NativeSystem(esper.Processor):
         if status != Status.OK:
             message = self._describe_failure(status)
             frame.message_len = 0
+            self.take_commands()  # a failed step's commands are not applied
             raise SystemRunError(message)
+
+    def take_commands(self) -> Batch | None:
+        """The commands this system wrote since the last call (decoded), or None; the buffer is
+        emptied, and grown when it overflowed."""
+        c = self._commands
+        n, dropped = int(c.len), int(c.dropped)
+        if n == 0 and dropped == 0:
+            return None
+        n = min(n, int(c.cap))
+        records = np.frombuffer(ffi.buffer(self._records, n * COMMAND_DTYPE.itemsize), dtype=COMMAND_DTYPE)
+        data = np.frombuffer(ffi.buffer(self._data, int(c.data_cap)), dtype=np.uint8)
+        batch = decode(records, data, self.info.schema, dropped)
+        c.len = c.data_len = c.dropped = 0
+        if dropped and int(c.cap) < MAX_COMMAND_RECORDS:
+            self._allocate_commands(int(c.cap) * 2, int(c.data_cap) * 2)
+        return batch
 
     def _describe_failure(self, status: int) -> str:
         length = min(int(self._frame.message_len), MESSAGE_CAPACITY)
         said = bytes(ffi.buffer(self._message, length)).decode("utf-8", "replace")
+        said = said.replace("\x00", "\\x00")
         label = Status(status).name.lower() if status in Status._value2member_map_ else "unknown status"
         return f"{self.name}: run returned {status} ({label}){': ' + said if said else ''}"
 

@@ -1,17 +1,28 @@
-"""Saving and loading the whole world as an .npz file (no pickle: a file never runs code)."""
+"""World files: the whole world as an .npz (no pickle: a file never runs code).
+
+Format `ecs-sandbox-world/2`: the `WorldState` arrays plus its metadata as JSON. Every
+field is checked before the running world changes. A file saved under another schema is
+migrated by name to the game's (a new field gets its default); one that would lose data
+is refused. Format 1 files (the flat particle table before component sets) are converted.
+Writes are atomic: a temporary file, flushed, then renamed over the target.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from game.world import registry
+from game.world import state
+from game.world.schema import MigrationError, plan_migration
+from game.world.state import StateError, WorldState
 from game.world.world import World
 
-FORMAT = "ecs-sandbox-world/1"
+FORMAT = "ecs-sandbox-world/2"
+FORMAT_V1 = "ecs-sandbox-world/1"
 
 
 class WorldFileError(ValueError):
@@ -19,45 +30,70 @@ class WorldFileError(ValueError):
 
 
 def save(world: World, path: Path) -> None:
-    """Writes ids, every column, the step, the next id and the RNG state to `path`."""
-    arrays: dict[str, Any] = {f"col_{name}": world.store.column(name) for name in world.store.specs}
-    meta = {
-        "format": FORMAT,
-        "step": world.step,
-        "next_id": registry.next_entity_id(),
-        "size": [world.width, world.height],
-        "seed": world.seed,
-        "rng": world.rng.bit_generator.state,
-        "columns": {n: [s.dtype.label, s.width] for n, s in world.store.specs.items()},
-    }
+    """Writes the whole world to `path` atomically. Raises OSError when it cannot be written
+    (the previous file, if any, is left whole)."""
+    write_state(state.capture(world), path)
+
+
+def write_state(ws: WorldState, path: Path) -> None:
+    meta = dict(ws.meta, format=FORMAT)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        np.savez(f, **arrays, ids=world.store.ids, meta=np.array(json.dumps(meta)))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            arrays: dict[str, Any] = dict(ws.arrays)
+            np.savez(f, **arrays, meta=np.array(json.dumps(meta)))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_state(path: Path) -> WorldState:
+    """The state in a world file, checked. Raises WorldFileError naming what is wrong."""
+    data = _read_npz(path)
+    try:
+        meta = json.loads(str(data.pop("meta")))
+    except (KeyError, json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise WorldFileError(f"{path}: not a world file (missing or bad meta: {exc})") from None
+    if not isinstance(meta, dict):
+        raise WorldFileError(f"{path}: not a world file (meta is not an object)")
+    fmt = meta.get("format")
+    if fmt == FORMAT_V1:
+        meta, data = _from_v1(path, meta, data)
+    elif fmt != FORMAT:
+        raise WorldFileError(f"{path}: format {fmt!r}; this game reads {FORMAT} (and converts {FORMAT_V1})")
+    ws = WorldState(meta, data)
+    try:
+        state.check(ws)
+    except StateError as exc:
+        raise WorldFileError(f"{path}: {exc}") from None
+    return ws
 
 
 def load(path: Path, world: World) -> None:
-    """Replaces `world`'s entities with the ones in `path`.
+    """Replaces `world` by the one in `path`, migrated to the world's schema.
+    Raises WorldFileError, the world untouched, when the file cannot be used."""
+    ws = read_state(path)
+    file_schema = state.schema_from_json(ws.meta["schema"])
+    used = {n for names in ws.meta["tables"] for n in names} | {n for n, s in file_schema.items() if s.is_resource}
+    try:
+        plan_migration(file_schema, world.schema, used, source=str(path))
+    except MigrationError as exc:
+        raise WorldFileError(f"{exc} (the file's schema does not fit components.zig)") from None
+    current = dict(world.schema)
+    state.restore(ws, world, checked=True)
+    world.migrate(current, source=str(path))
 
-    Raises WorldFileError (the world untouched) when the file is missing, not an npz,
-    of another format, or its columns do not match the schema.
-    """
-    meta, ids, columns = _read(path, world)
-    world.store.clear()
-    registry.reset(next_id=1)
-    world.store.append(ids, columns)
-    registry.create_entities_with_ids(ids)
-    registry.reset_next_id(int(meta["next_id"]))
-    world.step = int(meta["step"])
-    world.rng.bit_generator.state = meta["rng"]
 
-
-def _read(path: Path, world: World) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise WorldFileError(f"{path}: not a world file (a bare array, not an .npz archive)")
         with loaded as npz:
-            data = {k: npz[k] for k in npz.files}
+            return {k: npz[k] for k in npz.files}
     except FileNotFoundError:
         raise WorldFileError(f"{path}: no such file") from None
     except WorldFileError:
@@ -65,25 +101,41 @@ def _read(path: Path, world: World) -> tuple[dict[str, Any], np.ndarray, dict[st
     except Exception as exc:  # untrusted bytes: zipfile and numpy raise many kinds (fuzzing found
         # NotImplementedError and RuntimeError besides the obvious ones); all mean the same here
         raise WorldFileError(f"{path}: not a world file ({type(exc).__name__}: {exc})") from None
+
+
+def _from_v1(path: Path, meta: dict[str, Any], data: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Format 1: one flat table (pos_x, pos_y, vel_x, vel_y, color) with esper's ids.
+    Becomes one table of Position, Velocity and Color, ids renumbered 1..n (generation 1)."""
     try:
-        meta = json.loads(str(data["meta"]))
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise WorldFileError(f"{path}: not a {FORMAT} file")
-        ids = np.asarray(data["ids"], dtype=np.int64)
-    except (KeyError, json.JSONDecodeError, TypeError) as exc:
-        raise WorldFileError(f"{path}: not a world file (missing or bad {exc})") from None
-    columns: dict[str, np.ndarray] = {}
-    for name, spec in world.store.specs.items():
-        col = data.get(f"col_{name}")
-        if col is None:
-            continue  # a column added since the file was saved starts at its default
-        expected = (len(ids),) if spec.width == 1 else (len(ids), spec.width)
-        if col.dtype != spec.dtype.numpy or col.shape != expected:
-            raise WorldFileError(
-                f"{path}: column {name} is {col.dtype}{list(col.shape)}, the game expects "
-                f"{spec.dtype.numpy}{list(expected)}"
-            )
-        columns[name] = col
-    if len(ids) and (ids.min() < 1 or len(np.unique(ids)) != len(ids) or ids.max() >= int(meta["next_id"])):
-        raise WorldFileError(f"{path}: entity ids are not unique positive ids below next_id")
-    return meta, ids, columns
+        n = len(data["ids"])
+        columns = {
+            "Color.rgb": data["col_color"].astype(np.uint32),
+            "Position.x": data["col_pos_x"].astype(np.float32),
+            "Position.y": data["col_pos_y"].astype(np.float32),
+            "Velocity.x": data["col_vel_x"].astype(np.float32),
+            "Velocity.y": data["col_vel_y"].astype(np.float32),
+        }
+        if any(len(c) != n for c in columns.values()):
+            raise ValueError("columns of different lengths")
+        new_meta = {
+            "format": FORMAT,
+            "step": int(meta["step"]),
+            "seed": int(meta["seed"]),
+            "size": list(meta["size"]),
+            "rng": meta["rng"],
+            "schema": [
+                ["Color", False, 4, [["rgb", 4, 1, float(0x3050FF), 0]]],
+                ["Position", False, 8, [["x", 1, 1, 0.0, 0], ["y", 1, 1, 0.0, 4]]],
+                ["Velocity", False, 8, [["x", 1, 1, 0.0, 0], ["y", 1, 1, 0.0, 4]]],
+            ],
+            "tables": [["Color", "Position", "Velocity"]],
+        }
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise WorldFileError(f"{path}: a {FORMAT_V1} file, but not a whole one ({exc})") from None
+    arrays = {f"t0.{k}": v for k, v in columns.items()}
+    arrays["t0.entities"] = (np.arange(1, n + 1, dtype=np.uint64)) | (np.uint64(1) << np.uint64(32))
+    generation = np.ones(n + 1, dtype=np.uint32)
+    generation[0] = 0
+    arrays["entities.generation"] = generation
+    arrays["entities.free"] = np.zeros(0, dtype=np.uint32)
+    return new_meta, arrays

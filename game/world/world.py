@@ -1,15 +1,28 @@
-"""World: the esper registry and the ComponentStore kept in step, plus the seeded RNG."""
+"""World: tables of entities by component set, the entity index, resources, the RNG.
+
+Every structural change goes through the bulk methods here (`spawn`, `despawn`, `add`,
+`remove`), each vectorized over many entities: no per-entity Python loop. Each keeps
+esper's registry in step (`game.world.registry`). Systems' commands arrive here too,
+through `game.world.commands`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from game.world import registry
-from game.world.schema import COMPONENTS, ComponentSpec
-from game.world.store import Array, ComponentStore, Ids
+from game.world.entities import EntityIndex, Ids, describe
+from game.world.schema import Change, ComponentSpec, plan_migration
+from game.world.table import Table, column_name
+
+Values = Mapping[str, Mapping[str, npt.ArrayLike] | None]
+"""Component name -> field name -> values (one per entity, or one for all); None for a tag."""
+
+DEFAULT_MAX_ENTITIES = 20_000_000
 
 
 class World:
@@ -18,56 +31,311 @@ class World:
     Resets the current esper world: one `World` lives at a time.
     """
 
-    def __init__(self, width: int, height: int, seed: int, specs: Iterable[ComponentSpec] = COMPONENTS) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        seed: int,
+        schema: Iterable[ComponentSpec] = (),
+        max_entities: int = DEFAULT_MAX_ENTITIES,
+    ) -> None:
         self.width = width
         self.height = height
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.max_entities = max_entities
+        self.schema: dict[str, ComponentSpec] = {}
+        self.resources: dict[str, np.ndarray] = {}
+        self.layout_version = 0
+        self._fresh()
+        self.migrate({s.name: s for s in schema})
+
+    def _fresh(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
         self.step = 0
-        self.store = ComponentStore(specs)
+        self.tables: list[Table] = []
+        self._by_key: dict[frozenset[str], Table] = {}
+        self.counts = np.zeros(256, dtype=np.uint64)
+        self.entities = EntityIndex()
+        self.resources = {n: self._new_resource(s) for n, s in self.schema.items() if s.is_resource}
+        self.layout_version += 1
         registry.reset()
 
     def reset(self) -> None:
-        """Empties the world and restarts its RNG and step count (a new scene)."""
-        self.store = ComponentStore(self.store.specs.values())
-        self.rng = np.random.default_rng(self.seed)
-        self.step = 0
-        registry.reset()
+        """Empties the world: no entities, resources at their defaults, RNG and step restarted."""
+        self._fresh()
+
+    # --- reading --------------------------------------------------------------------------
 
     @property
     def count(self) -> int:
-        return self.store.count
+        return sum(t.count for t in self.tables)
 
-    def spawn(self, n: int, values: Mapping[str, npt.ArrayLike] | None = None) -> Ids:
-        """Creates `n` entities (esper and columns together); returns their ids.
+    def alive(self, ids: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        return self.entities.alive(ids)
 
-        Raises KeyError / ValueError as `ComponentStore.append` does, with esper untouched.
+    def query(self, *components: str, without: Iterable[str] = ()) -> Iterator[Table]:
+        """Non-empty tables holding every component in `components` and none in `without`.
+        Raises KeyError for a name the schema does not declare."""
+        include = frozenset(self._known(components))
+        exclude = frozenset(self._known(without))
+        for table in self.matching(include, exclude):
+            if table.count:
+                yield table
+
+    def matching(self, include: frozenset[str], exclude: frozenset[str] = frozenset()) -> list[Table]:
+        return [t for t in self.tables if include <= t.key and not exclude & t.key]
+
+    def table_of(self, entity: int) -> tuple[Table, int]:
+        """The table and row of a live entity. Raises KeyError naming a dead or unknown id."""
+        if not self.entities.alive([entity])[0]:
+            raise KeyError(f"entity {describe(entity)} is not alive")
+        tid, row = self.entities.locate(np.array([entity], dtype=np.uint64))
+        return self.tables[int(tid[0])], int(row[0])
+
+    def has(self, entity: int, component: str) -> bool:
+        """Raises KeyError for a dead entity or an unknown component."""
+        self._known([component])
+        return component in self.table_of(entity)[0].key
+
+    def get(self, entity: int, component: str) -> dict[str, Any]:
+        """Copies of `entity`'s `component` fields. Raises KeyError (entity, component)."""
+        table, row = self.table_of(entity)
+        if component not in table.key:
+            raise KeyError(f"entity {describe(entity)} has no {component}")
+        return {f.name: np.array(table.columns[column_name(component, f.name)][row]) for f in table.specs[component].fields}
+
+    def set(self, entity: int, component: str, field: str, value: npt.ArrayLike) -> None:
+        """Writes one field of one entity. Raises KeyError (entity, component, field)."""
+        table, row = self.table_of(entity)
+        if component not in table.key:
+            raise KeyError(f"entity {describe(entity)} has no {component}")
+        table.columns[column_name(component, self.schema[component].field(field).name)][row] = value
+
+    def components(self, entity: int) -> dict[str, dict[str, Any]]:
+        """Every component of `entity` with its field values. Raises KeyError if it is not alive."""
+        table, _ = self.table_of(entity)
+        return {name: self.get(entity, name) for name in sorted(table.key)}
+
+    def resource(self, name: str) -> np.ndarray:
+        """Resource `name` as a one-element structured array, writable in place."""
+        if name not in self.resources:
+            raise KeyError(f"no resource {name!r}; components.zig declares {sorted(self.resources)}")
+        return self.resources[name]
+
+    def in_use(self) -> set[str]:
+        """Components some entity has, and every resource."""
+        used = {n for t in self.tables if t.count for n in t.key}
+        return used | set(self.resources)
+
+    # --- structural changes ---------------------------------------------------------------
+
+    def spawn(self, n: int, values: Values) -> Ids:
+        """Creates `n` entities with the components named in `values`; returns their ids.
+
+        Raises KeyError for an unknown component or field, ValueError for a resource, a
+        value array of the wrong length, or more entities than `max_entities`; nothing
+        changes then.
         """
         if n <= 0:
-            return np.zeros(0, dtype=np.int64)
-        next_id = registry.next_entity_id()
-        planned = np.arange(next_id, next_id + n, dtype=np.int64)
-        self.store.append(planned, values)  # validates before esper changes
-        ids = registry.create_entities(n)
-        assert np.array_equal(ids, planned)
+            return np.zeros(0, dtype=np.uint64)
+        table = self.table_for(values.keys())
+        columns = self._columns(table, values, n)
+        live = self.count
+        if live + n > self.max_entities:
+            raise ValueError(f"spawning {n} entities would pass the bound of {self.max_entities:,} ({live:,} live)")
+        ids = self.entities.allocate(n)
+        self._grow(table, table.count + n)
+        rows = table.append(ids, columns)
+        self._sync_count(table)
+        self.entities.place(ids, table.id, rows)
+        registry.on_spawn(ids, table.key)
         return ids
 
     def despawn(self, ids: npt.ArrayLike) -> None:
-        """Deletes entities. Raises KeyError, changing nothing, if any id is not alive."""
-        id_array = np.asarray(ids, dtype=np.int64).reshape(-1)
-        for e in id_array.tolist():
-            self.store.row_of(e)
-        self.store.remove(id_array)
-        registry.delete_entities(id_array)
+        """Deletes live entities. Raises KeyError, changing nothing, if any id is dead or repeated."""
+        ids = self._live(ids, "despawn")
+        self.despawn_live(ids)
 
-    def get(self, entity: int, name: str) -> Array:
-        """A copy of `entity`'s `name` value. Raises KeyError for an unknown entity or name."""
-        return self.store.get(entity, name)
+    def despawn_live(self, ids: Ids) -> None:
+        """`despawn` for ids known to be live and unique."""
+        if not len(ids):
+            return
+        tids, rows = self.entities.locate(ids)
+        for tid in np.unique(tids).tolist():
+            table = self.tables[tid]
+            moved, holes = table.swap_remove(rows[tids == tid])
+            self._sync_count(table)
+            self.entities.place(moved, tid, holes)
+        self.entities.release(ids)
+        registry.on_despawn(ids)
 
-    def set(self, entity: int, name: str, value: npt.ArrayLike) -> None:
-        """Writes `entity`'s `name` value. Raises KeyError for an unknown entity or name."""
-        self.store.set(entity, name, value)
+    def add(self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
+        """Adds `component` to live entities that lack it (fields from `values`, else defaults).
+        Raises KeyError / ValueError, changing nothing, for a dead id or one that has it."""
+        ids = self._live(ids, f"add {component} to")
+        spec = self._component(component)
+        tids, _ = self.entities.locate(ids)
+        for tid in np.unique(tids).tolist():
+            if component in self.tables[tid].key:
+                bad = ids[tids == tid][0]
+                raise ValueError(f"add {component}: entity {describe(int(bad))} already has it")
+        self.move(ids, add=spec, values=values)
 
-    def components(self, entity: int) -> dict[str, Array]:
-        """Every column's value for `entity`. Raises KeyError if it is not alive."""
-        return self.store.components(entity)
+    def remove(self, ids: npt.ArrayLike, component: str) -> None:
+        """Removes `component` from live entities that have it.
+        Raises KeyError / ValueError, changing nothing, for a dead id or one that lacks it."""
+        ids = self._live(ids, f"remove {component} from")
+        self._component(component)
+        tids, _ = self.entities.locate(ids)
+        for tid in np.unique(tids).tolist():
+            if component not in self.tables[tid].key:
+                bad = ids[tids == tid][0]
+                raise ValueError(f"remove {component}: entity {describe(int(bad))} does not have it")
+        self.move(ids, drop=component)
+
+    def move(
+        self,
+        ids: Ids,
+        add: ComponentSpec | None = None,
+        values: Mapping[str, npt.ArrayLike] | None = None,
+        drop: str | None = None,
+    ) -> None:
+        """Moves live, unique `ids` to the table with `add` added or `drop` removed (checked by the caller)."""
+        tids, rows = self.entities.locate(ids)
+        for tid in np.unique(tids).tolist():
+            src = self.tables[tid]
+            pick = tids == tid
+            key = src.key | {add.name} if add is not None else src.key - {drop}
+            dst = self.table_for(key)
+            moving = ids[pick]
+            carried = src.gather(rows[pick])
+            if add is not None and values:
+                carried.update(self._columns_of(add, values, len(moving), pick))
+            self._grow(dst, dst.count + len(moving))
+            new_rows = dst.append(moving, {k: v for k, v in carried.items() if k in dst.columns})
+            moved, holes = src.swap_remove(rows[pick])
+            self.entities.place(moved, src.id, holes)
+            self.entities.place(moving, dst.id, new_rows)
+            self._sync_count(src)
+            self._sync_count(dst)
+            registry.on_move(moving, dst.key)
+
+    def table_for(self, names: Iterable[str]) -> Table:
+        """The table of exactly these components (created on first use). Raises KeyError for
+        an unknown name and ValueError for a resource."""
+        key = frozenset(names)
+        table = self._by_key.get(key)
+        if table is not None:
+            return table
+        specs = tuple(self._component(n) for n in sorted(key))
+        table = Table(len(self.tables), specs)
+        self.tables.append(table)
+        self._by_key[key] = table
+        if table.id >= len(self.counts):
+            self.counts = np.concatenate([self.counts, np.zeros(len(self.counts), dtype=np.uint64)])
+        self.layout_version += 1
+        return table
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def migrate(self, new: Mapping[str, ComponentSpec], source: str = "components.zig") -> list[Change]:
+        """Brings the world to schema `new`, matched by name; returns what changed.
+        Raises MigrationError, changing nothing, for a change that would lose data."""
+        changes = plan_migration(self.schema, new, self.in_use(), source)
+        for change in changes:
+            spec = new[change.component]
+            if change.field is None:
+                if spec.is_resource:
+                    self.resources[spec.name] = self._new_resource(spec)
+                continue
+            if spec.is_resource:
+                self.resources[spec.name] = self._convert_resource(self.resources[spec.name], spec)
+                continue
+            for table in self.tables:
+                if spec.name in table.key:
+                    if change.old is None:
+                        table.add_field(spec.name, change.field)
+                    else:
+                        table.widen_field(spec.name, change.field)
+        for table in self.tables:
+            for name in table.key & new.keys():
+                table.respec(new[name])
+        for name in set(self.resources) - new.keys():
+            del self.resources[name]
+        self.schema = dict(new)
+        self.layout_version += 1
+        return changes
+
+    @staticmethod
+    def _new_resource(spec: ComponentSpec) -> np.ndarray:
+        value = np.zeros(1, dtype=spec.payload_dtype())
+        for f in spec.fields:
+            value[f.name] = f.default
+        return value
+
+    def _convert_resource(self, old: np.ndarray, spec: ComponentSpec) -> np.ndarray:
+        value = self._new_resource(spec)
+        for name in old.dtype.names or ():
+            if name in (value.dtype.names or ()):
+                target = value[name]
+                source = old[name]
+                if target.ndim == 2 and source.ndim == 2:
+                    value[name][:, : source.shape[1]] = source
+                else:
+                    value[name] = source
+        return value
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _known(self, names: Iterable[str]) -> list[str]:
+        out = list(names)
+        for n in out:
+            self._component(n)
+        return out
+
+    def _component(self, name: str) -> ComponentSpec:
+        spec = self.schema.get(name)
+        if spec is None:
+            raise KeyError(f"unknown component {name!r}; components.zig declares {sorted(self.schema)}")
+        if spec.is_resource:
+            raise ValueError(f"{name} is a resource, not a component")
+        return spec
+
+    def _columns(self, table: Table, values: Values, n: int) -> dict[str, np.ndarray]:
+        columns: dict[str, np.ndarray] = {}
+        for name, fields in values.items():
+            columns.update(self._columns_of(table.specs[name], fields or {}, n))
+        return columns
+
+    @staticmethod
+    def _columns_of(
+        spec: ComponentSpec, fields: Mapping[str, npt.ArrayLike], n: int, pick: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        out = {}
+        for fname, value in fields.items():
+            field = spec.field(fname)
+            array = np.asarray(value)
+            if array.ndim > (0 if field.width == 1 else 1):
+                if pick is not None and len(array) == len(pick):
+                    array = array[pick]
+                if len(array) != n:
+                    raise ValueError(f"{spec.name}.{fname}: {len(array)} values for {n} entities")
+            out[column_name(spec.name, fname)] = array
+        return out
+
+    def _live(self, ids: npt.ArrayLike, what: str) -> Ids:
+        array = np.asarray(ids, dtype=np.uint64).reshape(-1)
+        alive = self.entities.alive(array)
+        if not alive.all():
+            bad = int(array[~alive][0])
+            raise KeyError(f"{what} entity {describe(bad)}: not a live entity")
+        if len(np.unique(array)) != len(array):
+            raise ValueError(f"{what}: an entity is named twice")
+        return array
+
+    def _grow(self, table: Table, rows: int) -> None:
+        if table.reserve(rows):
+            self.layout_version += 1
+
+    def _sync_count(self, table: Table) -> None:
+        self.counts[table.id] = table.count

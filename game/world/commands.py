@@ -1,0 +1,235 @@
+"""Commands: structural changes systems ask for during a step, applied at its end.
+
+Zig systems write `sdk.Command` records (and payload bytes) into a host buffer; Python
+systems call `Commands.spawn/despawn/add/remove`. Both become the same batches and are
+applied by `apply`, system by system in pipeline order, and within one system's buffer:
+
+  1. adds and removes, in the order issued (consecutive ones of the same kind and
+     component as one vectorized batch),
+  2. despawns, in the order issued,
+  3. spawns, grouped by component set in the order each set first appears.
+
+So the same seed and input give the same world, ids included. A command that cannot
+apply (a dead or repeated entity, a component the entity already has or lacks, an unknown
+component, a full buffer, too many entities) is skipped and reported with the system's
+name and the entity; the rest apply, and the world stays consistent.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from game.world.entities import Ids, describe
+from game.world.schema import ComponentSpec
+from game.world.world import World
+
+FieldValues = Mapping[str, npt.ArrayLike]
+
+
+class Op(enum.IntEnum):
+    """`sdk.Op`: the kinds of command, with the ABI's numbers."""
+
+    SPAWN = 1
+    DESPAWN = 2
+    ADD = 3
+    REMOVE = 4
+
+
+@dataclass
+class Batch:
+    """Commands in the form `apply` takes them."""
+
+    changes: list[tuple[Op, str, Ids, dict[str, np.ndarray] | None]] = field(default_factory=list)
+    despawns: list[Ids] = field(default_factory=list)
+    spawns: list[tuple[tuple[str, ...], int, dict[str, dict[str, Any] | None]]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changes or self.despawns or self.spawns or self.problems)
+
+
+class Commands:
+    """A Python system's command buffer: the same semantics as a Zig system's."""
+
+    def __init__(self) -> None:
+        self.batch = Batch()
+
+    def spawn(self, n: int, values: Mapping[str, FieldValues | None]) -> None:
+        """`n` entities with the components named in `values` (field arrays, or None for a tag)."""
+        if n > 0:
+            self.batch.spawns.append((tuple(sorted(values)), n, {k: dict(v) if v else None for k, v in values.items()}))
+
+    def despawn(self, ids: npt.ArrayLike) -> None:
+        self.batch.despawns.append(np.asarray(ids, dtype=np.uint64).reshape(-1))
+
+    def add(self, ids: npt.ArrayLike, component: str, values: FieldValues | None = None) -> None:
+        array = np.asarray(ids, dtype=np.uint64).reshape(-1)
+        self.batch.changes.append((Op.ADD, component, array, {k: np.asarray(v) for k, v in (values or {}).items()}))
+
+    def remove(self, ids: npt.ArrayLike, component: str) -> None:
+        self.batch.changes.append((Op.REMOVE, component, np.asarray(ids, dtype=np.uint64).reshape(-1), None))
+
+    def take(self) -> Batch:
+        batch, self.batch = self.batch, Batch()
+        return batch
+
+
+def decode(records: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, ...], dropped: int = 0) -> Batch:
+    """A Zig system's buffer (`sdk.Command` records, payload bytes) as a Batch; `schema` is
+    the library's own (its records index it)."""
+    batch = Batch()
+    if dropped:
+        batch.problems.append(f"command buffer full: {dropped} commands dropped (capacity {len(records)} used)")
+    ops = records["op"]
+    unknown = ~np.isin(ops, [Op.SPAWN, Op.DESPAWN, Op.ADD, Op.REMOVE])
+    if unknown.any():
+        batch.problems.append(f"{int(unknown.sum())} records with an unknown op (first: {int(ops[unknown][0])}) skipped")
+    _decode_changes(records, data, schema, batch)
+    despawn = records["entity"][ops == Op.DESPAWN]
+    if len(despawn):
+        batch.despawns.append(despawn.copy())
+    _decode_spawns(records[ops == Op.SPAWN], data, schema, batch)
+    return batch
+
+
+def _decode_changes(records: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch) -> None:
+    ops = records["op"]
+    picked = records[(ops == Op.ADD) | (ops == Op.REMOVE)]
+    if not len(picked):
+        return
+    key = picked["op"].astype(np.uint64) << np.uint64(32) | picked["component"].astype(np.uint64)
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    ends = np.append(starts[1:], len(picked))
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        run = picked[start:end]
+        op, index = Op(int(run["op"][0])), int(run["component"][0])
+        if index >= len(schema):
+            batch.problems.append(f"{op.name.lower()}: component #{index} is not in this build's schema")
+            continue
+        spec = schema[index]
+        try:
+            values = _payloads(data, run["data_offset"], spec) if op == Op.ADD and spec.fields else None
+        except ValueError as exc:
+            batch.problems.append(f"{op.name.lower()}: {exc}")
+            continue
+        batch.changes.append((op, spec.name, run["entity"].copy(), values))
+
+
+def _decode_spawns(spawns: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch) -> None:
+    if not len(spawns):
+        return
+    masks, first = np.unique(spawns["mask"], return_index=True)
+    for mask in masks[np.argsort(first)].tolist():
+        group = spawns[spawns["mask"] == np.uint64(mask)]
+        indices = [i for i in range(64) if mask >> i & 1]
+        if not indices or indices[-1] >= len(schema):
+            batch.problems.append(f"spawn: component set {mask:#x} names a component not in this build's schema")
+            continue
+        offsets = group["data_offset"].copy()
+        values: dict[str, dict[str, Any] | None] = {}
+        try:
+            for i in indices:
+                spec = schema[i]
+                if spec.fields:
+                    values[spec.name] = _payloads(data, offsets, spec)
+                    offsets += np.uint64((spec.size + 7) & ~7)
+                else:
+                    values[spec.name] = None
+        except ValueError as exc:
+            batch.problems.append(f"spawn: {exc}")
+            continue
+        batch.spawns.append((tuple(sorted(values)), len(group), values))
+
+
+def _payloads(data: np.ndarray, offsets: np.ndarray, spec: ComponentSpec) -> dict[str, np.ndarray]:
+    """Field arrays of the payloads of `spec` at `offsets` in `data`."""
+    size = spec.size
+    if len(offsets) and int(offsets.max()) + size > len(data):
+        raise ValueError(f"{spec.name}: a payload lies outside the command data")
+    index = offsets.astype(np.int64)[:, None] + np.arange(size, dtype=np.int64)
+    rows = np.ascontiguousarray(data[index]).view(spec.payload_dtype()).reshape(-1)
+    return {f.name: rows[f.name] for f in spec.fields}
+
+
+def apply(world: World, source: str, batch: Batch) -> list[str]:
+    """Applies `batch` (see the module's order); returns one message per kind of refused
+    command, each naming `source` and the first entity concerned."""
+    problems = [f"{source}: {p}" for p in batch.problems]
+    for op, name, ids, values in batch.changes:
+        problems += _change(world, source, op, name, ids, values)
+    for ids in batch.despawns:
+        live = _valid(world, source, "despawn", ids, problems)
+        world.despawn_live(live)
+    for names, n, values in batch.spawns:
+        try:
+            for name in names:
+                spec = world.schema.get(name)
+                if spec is None or spec.is_resource:
+                    raise KeyError(f"{name} is not a component of the world")
+            world.spawn(n, values)
+        except (KeyError, ValueError) as exc:
+            reason = exc.args[0] if exc.args else exc
+            problems.append(f"{source}: spawn of {n} {{{', '.join(names)}}} refused: {reason}")
+    return problems
+
+
+def _valid(world: World, source: str, what: str, ids: Ids, problems: list[str], keep: np.ndarray | None = None) -> Ids:
+    """The live, first-named ids of `ids`; the rest are reported."""
+    alive = world.entities.alive(ids)
+    if not alive.all():
+        dead = ids[~alive]
+        problems.append(
+            f"{source}: {what} {describe(int(dead[0]))}: not a live entity"
+            + (f" ({len(dead)} such commands skipped)" if len(dead) > 1 else "")
+        )
+    _, first = np.unique(ids, return_index=True)
+    unique = np.zeros(len(ids), dtype=bool)
+    unique[first] = True
+    repeated = alive & ~unique
+    if repeated.any():
+        problems.append(f"{source}: {what} {describe(int(ids[repeated][0]))}: named twice in one step; once applied")
+    ok = alive & unique
+    if keep is not None:
+        keep[:] = ok
+    return ids[ok]
+
+
+def _change(
+    world: World, source: str, op: Op, name: str, ids: Ids, values: dict[str, np.ndarray] | None
+) -> list[str]:
+    problems: list[str] = []
+    verb = f"add {name} to" if op == Op.ADD else f"remove {name} from"
+    spec = world.schema.get(name)
+    if spec is None or spec.is_resource:
+        return [f"{source}: {verb} entities: {name} is not a component of the world"]
+    keep = np.zeros(len(ids), dtype=bool)
+    live = _valid(world, source, verb, ids, problems, keep)
+    if values is not None:
+        values = {k: v[keep] if np.ndim(v) and len(v) == len(keep) else v for k, v in values.items()}
+    tids, _ = world.entities.locate(live)
+    has = np.zeros(len(live), dtype=bool)
+    for tid in np.unique(tids).tolist():
+        if name in world.tables[tid].key:
+            has[tids == tid] = True
+    wrong = has if op == Op.ADD else ~has
+    if wrong.any():
+        state = "already has it" if op == Op.ADD else "does not have it"
+        problems.append(
+            f"{source}: {verb} {describe(int(live[wrong][0]))}: {state}"
+            + (f" ({int(wrong.sum())} such commands skipped)" if wrong.sum() > 1 else "")
+        )
+        live = live[~wrong]
+        if values is not None:
+            values = {k: v[~wrong] if np.ndim(v) and len(v) == len(wrong) else v for k, v in values.items()}
+    if len(live):
+        if op == Op.ADD:
+            world.move(live, add=spec, values=values)
+        else:
+            world.move(live, drop=name)
+    return problems
