@@ -1,4 +1,9 @@
-"""The movement update four ways over the same entities: esper, numpy, the Zig system, the probe."""
+"""The movement update four ways over the same entities: esper, numpy, the Zig system, the probe.
+
+Each size runs twice for the tables: every entity in one component set (one table), and
+the same number spread over 8 component sets (8 tables: Position, Velocity and Color plus
+each subset of Health, Team and Player). numpy and the probe visit the same tables.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,12 @@ import numpy as np
 
 from bench.timing import interleaved, per_call
 from game.native.abi import ffi
+from game.native.input import InputState
 from game.native.library import NativeLibrary
-from game.native.system import InputState, NativeSystem
+from game.native.system import NativeSystem
 from game.world import registry, spawn
+from game.world.schema import ComponentSpec
+from game.world.table import Table
 from game.world.world import World
 
 DT = 1.0 / 60.0
@@ -57,17 +65,39 @@ def esper_update(n: int, budget: float) -> float:
     return seconds
 
 
+EXTRAS = ("Health", "Team", "Player")
+
+
+def make_world(schema: list[ComponentSpec], n: int, sets: int) -> World:
+    """`n` moving entities in `sets` component sets (1 or 8), as evenly as they divide."""
+    registry.use_fresh_world()
+    world = World(1280, 720, seed=1, schema=schema)
+    for i in range(sets):
+        k = n // sets + (1 if i < n % sets else 0)
+        extra = {name: None for bit, name in enumerate(EXTRAS) if i >> bit & 1}
+        world.spawn(k, spawn.scatter(world.rng, k, 1280, 720) | extra)
+    return world
+
+
+def _movers(world: World) -> list[Table]:
+    return list(world.query("Position", "Velocity", without=["Frozen"]))
+
+
 def numpy_update(world: World) -> Callable[[], None]:
     """In place, with a preallocated temporary: no allocation per update."""
-    px, py, vx, vy = (world.store.column(c) for c in ("pos_x", "pos_y", "vel_x", "vel_y"))
-    tmp = np.empty_like(px)
+    tables = [
+        tuple(t.column(c) for c in ("Position.x", "Position.y", "Velocity.x", "Velocity.y")) for t in _movers(world)
+    ]
+    tmp = np.empty(max(len(t[0]) for t in tables), dtype=np.float32)
     dt = np.float32(DT)
 
     def update() -> None:
-        np.multiply(vx, dt, out=tmp)
-        np.add(px, tmp, out=px)
-        np.multiply(vy, dt, out=tmp)
-        np.add(py, tmp, out=py)
+        for px, py, vx, vy in tables:
+            t = tmp[: len(px)]
+            np.multiply(vx, dt, out=t)
+            np.add(px, t, out=px)
+            np.multiply(vy, dt, out=t)
+            np.add(py, t, out=py)
 
     return update
 
@@ -93,21 +123,30 @@ def build_probe(out_dir: Path) -> Path:
 
 
 def probe_update(world: World, probe: object) -> Callable[[], None]:
-    """`a += b` over the very columns movement uses (pos_x += vel_x, pos_y += vel_y): the
-    same bytes read and written, with no arithmetic to speak of, through the same cffi."""
-    n = world.count
-    ptr = {c: ffi.cast("float *", world.store.column(c).ctypes.data) for c in ("pos_x", "pos_y", "vel_x", "vel_y")}
+    """`a += b` over the very columns movement uses (Position.x += Velocity.x, and y), table
+    by table: the same bytes read and written, with no arithmetic to speak of, through cffi."""
+    calls = []
+    for t in _movers(world):
+        ptr = {c: ffi.cast("float *", t.column(c).ctypes.data) for c in ("Position.x", "Position.y", "Velocity.x", "Velocity.y")}
+        calls.append((ptr["Position.x"], ptr["Velocity.x"], t.count))
+        calls.append((ptr["Position.y"], ptr["Velocity.y"], t.count))
     fn = probe.probe_add  # type: ignore[attr-defined]
 
     def update() -> None:
-        fn(ptr["pos_x"], ptr["vel_x"], n)
-        fn(ptr["pos_y"], ptr["vel_y"], n)
+        for a, b, n in calls:
+            fn(a, b, n)
 
     return update
 
 
 def measure(
-    sizes: list[int], esper_limit: int, movement_lib: Path, probe_lib: Path, copies: Path
+    sizes: list[int],
+    esper_limit: int,
+    movement_lib: Path,
+    probe_lib: Path,
+    copies: Path,
+    schema: list[ComponentSpec],
+    sets: int = 1,
 ) -> list[dict[str, object]]:
     """Rows of seconds per update for each size; esper only up to `esper_limit` entities."""
     ffi.cdef("void probe_add(float *a, const float *b, size_t n);", override=True)
@@ -115,12 +154,10 @@ def measure(
     rows = []
     for n in sizes:
         budget = 1.0 if n <= 1_000_000 else 3.0
-        registry.use_fresh_world()
-        world = World(1280, 720, seed=1)
-        world.spawn(n, spawn.scatter(world.rng, n, 1280, 720))
-        lib = NativeLibrary.load(movement_lib, copies, version=n)
+        world = make_world(schema, n, sets)
+        lib = NativeLibrary.load(movement_lib, copies, version=n * 10 + sets)
         system = NativeSystem(lib, world, InputState())
-        row: dict[str, object] = {"entities": n}
+        row: dict[str, object] = {"entities": n, "sets": sets}
         timed = interleaved(
             {
                 "zig_s": functools.partial(system.run, DT),
@@ -132,10 +169,10 @@ def measure(
         row.update(timed)
         lib.close()
         del world, system
-        row["esper_s"] = esper_update(n, budget) if n <= esper_limit else None
+        row["esper_s"] = esper_update(n, budget) if n <= esper_limit and sets == 1 else None
         rows.append(row)
         print(
-            f"  movement {n:>10,}: "
+            f"  movement {n:>10,} in {sets} set(s): "
             + ", ".join(f"{k[:-2]} {v * 1e3:.3f} ms" for k, v in row.items() if k.endswith("_s") and v),
             flush=True,
         )
@@ -143,10 +180,10 @@ def measure(
     return rows
 
 
-def dispatch_cost(movement_lib: Path, copies: Path, calls: int = 20000) -> float:
+def dispatch_cost(movement_lib: Path, copies: Path, schema: list[ComponentSpec], calls: int = 20000) -> float:
     """Seconds per NativeSystem.run over an empty world: the fixed cost of one system a frame."""
     registry.use_fresh_world()
-    world = World(1280, 720, seed=1)
+    world = World(1280, 720, seed=1, schema=schema)
     lib = NativeLibrary.load(movement_lib, copies, version=999)
     system = NativeSystem(lib, world, InputState())
 

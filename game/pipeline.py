@@ -159,7 +159,6 @@ class Pipeline:
         else:
             self.inputs.load(recorded_input)
         self.last_input = self.inputs.snapshot()
-        esper.clear_dead_entities()
         ran: list[NativeSystem] = []
         try:
             for processor in list(esper._processors):

@@ -501,8 +501,6 @@ pub fn Query(comptime terms: anytype, comptime filters: anytype) type {
 
 // --- the system's view of the world ---------------------------------------------------
 
-pub const CommandError = error{CommandBufferFull};
-
 /// What `run` gets: `spec.queries` is a struct literal of `sdk.Query` types by name,
 /// `spec.resources` one of `.{ T, .read }` / `.{ T, .write }` by name.
 pub fn World(comptime spec: anytype) type {
@@ -572,11 +570,14 @@ pub fn World(comptime spec: anytype) type {
             return w.frame.world_height;
         }
 
-        fn push(w: *Self, cmd: Command, payload_len: usize) CommandError!u64 {
+        /// Appends a record (and room for its payload); null when the buffer is full: the
+        /// command is counted in `dropped`, which the host reports, and it doubles the
+        /// buffer for the next step.
+        fn push(w: *Self, cmd: Command, payload_len: usize) ?u64 {
             const c = w.frame.commands;
             if (c.len >= c.cap or c.data_len + payload_len > c.data_cap) {
                 c.dropped += 1;
-                return error.CommandBufferFull;
+                return null;
             }
             var rec = cmd;
             rec.data_offset = c.data_len;
@@ -598,7 +599,7 @@ pub fn World(comptime spec: anytype) type {
         /// Spawns an entity with the components in `values` (a tuple of component values,
         /// `.{ c.Position{ .x = 1 }, c.Velocity{}, c.Player{} }`) at the end of this step.
         /// Its id is not known before then (see the README).
-        pub fn spawn(w: *Self, values: anytype) CommandError!void {
+        pub fn spawn(w: *Self, values: anytype) void {
             const V = @TypeOf(values);
             const fields = @typeInfo(V).@"struct".field_types;
             comptime var mask: u64 = 0;
@@ -623,7 +624,7 @@ pub fn World(comptime spec: anytype) type {
                     }
                 }
             }
-            var offset = try w.push(.{ .op = .spawn, .component = 0, .entity = .none, .mask = mask, .data_offset = 0 }, size);
+            var offset = w.push(.{ .op = .spawn, .component = 0, .entity = .none, .mask = mask, .data_offset = 0 }, size) orelse return;
             inline for (order) |i| {
                 const T = fields[i];
                 if (@typeInfo(T).@"struct".field_names.len != 0) {
@@ -634,21 +635,21 @@ pub fn World(comptime spec: anytype) type {
         }
 
         /// Despawns `e` at the end of this step.
-        pub fn despawn(w: *Self, e: Entity) CommandError!void {
-            _ = try w.push(.{ .op = .despawn, .component = 0, .entity = e, .mask = 0, .data_offset = 0 }, 0);
+        pub fn despawn(w: *Self, e: Entity) void {
+            _ = w.push(.{ .op = .despawn, .component = 0, .entity = e, .mask = 0, .data_offset = 0 }, 0);
         }
 
         /// Adds component `value` to `e` at the end of this step.
-        pub fn add(w: *Self, e: Entity, value: anytype) CommandError!void {
+        pub fn add(w: *Self, e: Entity, value: anytype) void {
             const T = @TypeOf(value);
             const size = if (@typeInfo(T).@"struct".field_names.len == 0) 0 else @sizeOf(Payload(T));
-            const offset = try w.push(.{ .op = .add, .component = componentId(T), .entity = e, .mask = 0, .data_offset = 0 }, size);
+            const offset = w.push(.{ .op = .add, .component = componentId(T), .entity = e, .mask = 0, .data_offset = 0 }, size) orelse return;
             if (size != 0) w.write(offset, T, value);
         }
 
         /// Removes component `T` from `e` at the end of this step.
-        pub fn remove(w: *Self, e: Entity, comptime T: type) CommandError!void {
-            _ = try w.push(.{ .op = .remove, .component = componentId(T), .entity = e, .mask = 0, .data_offset = 0 }, 0);
+        pub fn remove(w: *Self, e: Entity, comptime T: type) void {
+            _ = w.push(.{ .op = .remove, .component = componentId(T), .entity = e, .mask = 0, .data_offset = 0 }, 0);
         }
 
         /// The pixels of a `.render` system, or error.BadTarget.

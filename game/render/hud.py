@@ -103,10 +103,12 @@ class Hud:
                 WHITE,
             )
         ]
+        access = {1: "r", 2: "w", 3: "rw", 4: "with", 5: "without"}  # sdk.Access
         out += [
-            (f"  {c.name} {c.describe()} {'rw' if c.access == 3 else 'w' if c.writes else 'r'}", DIM)
-            for c in info.columns
+            (f"  query {q.name}: " + ", ".join(f"{t.component} {access.get(t.access, '?')}" for t in q.terms), DIM)
+            for q in info.queries
         ]
+        out += [(f"  resource {t.component} {access.get(t.access, '?')}", DIM) for t in info.resources]
         return out
 
     def error_lines(self, pipeline: Pipeline, reloader: Reloader) -> list[Line]:

@@ -82,79 +82,96 @@ class Commands:
 
 def decode(records: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, ...], dropped: int = 0) -> Batch:
     """A Zig system's buffer (`sdk.Command` records, payload bytes) as a Batch; `schema` is
-    the library's own (its records index it)."""
+    the library's own (its records index it). Works on whole columns: no per-record Python."""
     batch = Batch()
     if dropped:
-        batch.problems.append(f"command buffer full: {dropped} commands dropped (capacity {len(records)} used)")
-    ops = records["op"]
-    unknown = ~np.isin(ops, [Op.SPAWN, Op.DESPAWN, Op.ADD, Op.REMOVE])
+        batch.problems.append(
+            f"command buffer full: {dropped} commands dropped ({len(records)} kept); "
+            "the buffer is doubled for the next step"
+        )
+    cols = {name: np.ascontiguousarray(records[name]) for name in ("op", "component", "entity", "mask", "data_offset")}
+    ops = cols["op"]
+    unknown = (ops < Op.SPAWN) | (ops > Op.REMOVE)
     if unknown.any():
         batch.problems.append(f"{int(unknown.sum())} records with an unknown op (first: {int(ops[unknown][0])}) skipped")
-    _decode_changes(records, data, schema, batch)
-    despawn = records["entity"][ops == Op.DESPAWN]
+    _decode_changes(cols, data, schema, batch)
+    despawn = cols["entity"][ops == Op.DESPAWN]
     if len(despawn):
-        batch.despawns.append(despawn.copy())
-    _decode_spawns(records[ops == Op.SPAWN], data, schema, batch)
+        batch.despawns.append(despawn)
+    spawning = ops == Op.SPAWN
+    _decode_spawns(cols["mask"][spawning], cols["data_offset"][spawning], data, schema, batch)
     return batch
 
 
-def _decode_changes(records: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch) -> None:
-    ops = records["op"]
-    picked = records[(ops == Op.ADD) | (ops == Op.REMOVE)]
-    if not len(picked):
+def _decode_changes(cols: dict[str, np.ndarray], data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch) -> None:
+    ops = cols["op"]
+    picked = (ops == Op.ADD) | (ops == Op.REMOVE)
+    if not picked.any():
         return
-    key = picked["op"].astype(np.uint64) << np.uint64(32) | picked["component"].astype(np.uint64)
+    op_col, component, entity, offset = (cols[k][picked] for k in ("op", "component", "entity", "data_offset"))
+    key = op_col.astype(np.uint64) << np.uint64(32) | component.astype(np.uint64)
     starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-    ends = np.append(starts[1:], len(picked))
+    ends = np.append(starts[1:], len(key))
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        run = picked[start:end]
-        op, index = Op(int(run["op"][0])), int(run["component"][0])
+        op, index = Op(int(op_col[start])), int(component[start])
         if index >= len(schema):
             batch.problems.append(f"{op.name.lower()}: component #{index} is not in this build's schema")
             continue
         spec = schema[index]
         try:
-            values = _payloads(data, run["data_offset"], spec) if op == Op.ADD and spec.fields else None
+            values = _payloads(data, offset[start:end], spec) if op == Op.ADD and spec.fields else None
         except ValueError as exc:
             batch.problems.append(f"{op.name.lower()}: {exc}")
             continue
-        batch.changes.append((op, spec.name, run["entity"].copy(), values))
+        batch.changes.append((op, spec.name, entity[start:end], values))
 
 
-def _decode_spawns(spawns: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch) -> None:
-    if not len(spawns):
-        return
-    masks, first = np.unique(spawns["mask"], return_index=True)
-    for mask in masks[np.argsort(first)].tolist():
-        group = spawns[spawns["mask"] == np.uint64(mask)]
+def _decode_spawns(
+    masks: np.ndarray, offsets: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch
+) -> None:
+    seen = np.zeros(len(masks), dtype=bool)
+    while not seen.all():  # component sets in the order each first appears: O(n) per set, no sort
+        mask = int(masks[int(np.argmin(seen))])
+        picked = masks == np.uint64(mask)
+        seen |= picked
         indices = [i for i in range(64) if mask >> i & 1]
+        count = int(picked.sum())
         if not indices or indices[-1] >= len(schema):
             batch.problems.append(f"spawn: component set {mask:#x} names a component not in this build's schema")
             continue
-        offsets = group["data_offset"].copy()
+        at = offsets[picked]
         values: dict[str, dict[str, Any] | None] = {}
         try:
             for i in indices:
                 spec = schema[i]
                 if spec.fields:
-                    values[spec.name] = _payloads(data, offsets, spec)
-                    offsets += np.uint64((spec.size + 7) & ~7)
+                    values[spec.name] = _payloads(data, at, spec)
+                    at = at + np.uint64((spec.size + 7) & ~7)
                 else:
                     values[spec.name] = None
         except ValueError as exc:
             batch.problems.append(f"spawn: {exc}")
             continue
-        batch.spawns.append((tuple(sorted(values)), len(group), values))
+        batch.spawns.append((tuple(sorted(values)), count, values))
 
 
 def _payloads(data: np.ndarray, offsets: np.ndarray, spec: ComponentSpec) -> dict[str, np.ndarray]:
     """Field arrays of the payloads of `spec` at `offsets` in `data`."""
     size = spec.size
-    if len(offsets) and int(offsets.max()) + size > len(data):
+    if not len(offsets):
+        return {f.name: np.zeros(0, dtype=f.dtype.numpy) for f in spec.fields}
+    if int(offsets.max()) + size > len(data):
         raise ValueError(f"{spec.name}: a payload lies outside the command data")
-    index = offsets.astype(np.int64)[:, None] + np.arange(size, dtype=np.int64)
-    rows = np.ascontiguousarray(data[index]).view(spec.payload_dtype()).reshape(-1)
-    return {f.name: rows[f.name] for f in spec.fields}
+    dtype = spec.payload_dtype()
+    start = int(offsets[0])
+    step = int(offsets[1]) - start if len(offsets) > 1 else size
+    if step >= size and np.all(np.diff(offsets.astype(np.int64)) == step):
+        # Evenly spaced (a loop spawning the same sets): a strided view, no gather.
+        rows = np.ndarray((len(offsets),), dtype=dtype, buffer=data, offset=start, strides=(step,))
+    else:
+        index = offsets.astype(np.int64)[:, None] + np.arange(size, dtype=np.int64)
+        rows = np.ascontiguousarray(data[index]).view(dtype).reshape(-1)
+    return {f.name: rows[f.name] for f in spec.fields}  # views: applied before the buffer is reused
 
 
 def apply(world: World, source: str, batch: Batch) -> list[str]:
@@ -166,7 +183,10 @@ def apply(world: World, source: str, batch: Batch) -> list[str]:
     for ids in batch.despawns:
         live = _valid(world, source, "despawn", ids, problems)
         world.despawn_live(live)
-    for names, n, values in batch.spawns:
+    first: dict[tuple[str, ...], int] = {}
+    for i, (names, _, _) in enumerate(batch.spawns):
+        first.setdefault(names, i)
+    for names, n, values in sorted(batch.spawns, key=lambda s: first[s[0]]):  # grouped by set, stable
         try:
             for name in names:
                 spec = world.schema.get(name)
@@ -184,13 +204,13 @@ def _valid(world: World, source: str, what: str, ids: Ids, problems: list[str], 
     alive = world.entities.alive(ids)
     if not alive.all():
         dead = ids[~alive]
+        ids = ids.copy()
+        ids[~alive] = 0
         problems.append(
             f"{source}: {what} {describe(int(dead[0]))}: not a live entity"
             + (f" ({len(dead)} such commands skipped)" if len(dead) > 1 else "")
         )
-    _, first = np.unique(ids, return_index=True)
-    unique = np.zeros(len(ids), dtype=bool)
-    unique[first] = True
+    unique = world.entities.first_occurrence(np.where(alive, ids, np.uint64(0)))
     repeated = alive & ~unique
     if repeated.any():
         problems.append(f"{source}: {what} {describe(int(ids[repeated][0]))}: named twice in one step; once applied")
@@ -207,7 +227,9 @@ def _change(
     verb = f"add {name} to" if op == Op.ADD else f"remove {name} from"
     spec = world.schema.get(name)
     if spec is None or spec.is_resource:
-        return [f"{source}: {verb} entities: {name} is not a component of the world"]
+        who = describe(int(ids[0])) if len(ids) else "entities"
+        more = f" ({len(ids)} such commands skipped)" if len(ids) > 1 else ""
+        return [f"{source}: {verb} {who}: {name} is not a component of the world{more}"]
     keep = np.zeros(len(ids), dtype=bool)
     live = _valid(world, source, verb, ids, problems, keep)
     if values is not None:

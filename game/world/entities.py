@@ -32,6 +32,7 @@ class EntityIndex:
         self.next_index = 1  # index 0 is never used: id 0 is "no entity"
         self._free = np.zeros(0, dtype=np.uint32)
         self._free_head = 0
+        self._scratch = np.zeros(0, dtype=np.int64)
 
     @property
     def free(self) -> npt.NDArray[np.uint32]:
@@ -72,6 +73,21 @@ class EntityIndex:
         ok = (index > 0) & (index < self.next_index)
         safe = np.where(ok, index, 0)
         return ok & (self.generation[safe] == gen) & (self.table[safe] >= 0)
+
+    def first_occurrence(self, ids: Ids) -> npt.NDArray[np.bool_]:
+        """True where an id of live `ids` is named for the first time. O(n) when nothing repeats
+        (a scratch array marks each index), a sort only when something does."""
+        index = (ids & INDEX_MASK).astype(np.int64)
+        order = np.arange(len(ids), dtype=np.int64)
+        if len(self._scratch) < len(self.generation):
+            self._scratch = np.zeros(len(self.generation), dtype=np.int64)
+        self._scratch[index] = order
+        if np.array_equal(self._scratch[index], order):
+            return np.ones(len(ids), dtype=bool)
+        _, first = np.unique(ids, return_index=True)
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[first] = True
+        return mask
 
     def locate(self, ids: Ids) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
         """(table, row) of live `ids` (the caller checked `alive`)."""

@@ -191,4 +191,5 @@ def restore(state: WorldState, world: World, checked: bool = False) -> None:
         name: arrays[f"res.{name}"].copy().view(spec.payload_dtype()) for name, spec in schema.items() if spec.is_resource
     }
     world.layout_version += 1
-    registry.rebuild((t.ids(), t.key) for t in world.tables)
+    registry.attach(world._esper_view)
+    registry.rebuild()

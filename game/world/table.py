@@ -88,7 +88,7 @@ class Table:
         end = self.count - k
         removed = np.zeros(self.count, dtype=bool)
         removed[rows] = True
-        holes = np.sort(rows[rows < end])
+        holes = rows[rows < end]  # any fixed pairing is deterministic; no sort needed
         movers = np.flatnonzero(~removed[end:]) + end
         for col in self.columns.values():
             col[holes] = col[movers]

@@ -58,7 +58,10 @@ class World:
         self.entities = EntityIndex()
         self.resources = {n: self._new_resource(s) for n, s in self.schema.items() if s.is_resource}
         self.layout_version += 1
-        registry.reset()
+        registry.attach(self._esper_view)
+
+    def _esper_view(self) -> Iterator[tuple[Ids, frozenset[str]]]:
+        return ((t.ids(), t.key) for t in self.tables)
 
     def reset(self) -> None:
         """Empties the world: no entities, resources at their defaults, RNG and step restarted."""
@@ -138,11 +141,14 @@ class World:
         """
         if n <= 0:
             return np.zeros(0, dtype=np.uint64)
-        table = self.table_for(values.keys())
-        columns = self._columns(table, values, n)
+        specs = [self._component(name) for name in values]  # checked before a table is made
+        columns: dict[str, np.ndarray] = {}
+        for spec in specs:
+            columns.update(self._columns_of(spec, values[spec.name] or {}, n))
         live = self.count
         if live + n > self.max_entities:
             raise ValueError(f"spawning {n} entities would pass the bound of {self.max_entities:,} ({live:,} live)")
+        table = self.table_for(values.keys())
         ids = self.entities.allocate(n)
         self._grow(table, table.count + n)
         rows = table.append(ids, columns)
@@ -161,13 +167,14 @@ class World:
         if not len(ids):
             return
         tids, rows = self.entities.locate(ids)
-        for tid in np.unique(tids).tolist():
+        for tid in self._distinct(tids):
             table = self.tables[tid]
-            moved, holes = table.swap_remove(rows[tids == tid])
+            pick = tids == tid
+            moved, holes = table.swap_remove(rows[pick])
             self._sync_count(table)
             self.entities.place(moved, tid, holes)
+            registry.on_despawn(ids[pick], table.key)
         self.entities.release(ids)
-        registry.on_despawn(ids)
 
     def add(self, ids: npt.ArrayLike, component: str, values: Mapping[str, npt.ArrayLike] | None = None) -> None:
         """Adds `component` to live entities that lack it (fields from `values`, else defaults).
@@ -175,10 +182,11 @@ class World:
         ids = self._live(ids, f"add {component} to")
         spec = self._component(component)
         tids, _ = self.entities.locate(ids)
-        for tid in np.unique(tids).tolist():
+        for tid in self._distinct(tids):
             if component in self.tables[tid].key:
                 bad = ids[tids == tid][0]
                 raise ValueError(f"add {component}: entity {describe(int(bad))} already has it")
+        self._columns_of(spec, values or {}, len(ids))  # names and lengths checked before anything moves
         self.move(ids, add=spec, values=values)
 
     def remove(self, ids: npt.ArrayLike, component: str) -> None:
@@ -187,7 +195,7 @@ class World:
         ids = self._live(ids, f"remove {component} from")
         self._component(component)
         tids, _ = self.entities.locate(ids)
-        for tid in np.unique(tids).tolist():
+        for tid in self._distinct(tids):
             if component not in self.tables[tid].key:
                 bad = ids[tids == tid][0]
                 raise ValueError(f"remove {component}: entity {describe(int(bad))} does not have it")
@@ -202,7 +210,7 @@ class World:
     ) -> None:
         """Moves live, unique `ids` to the table with `add` added or `drop` removed (checked by the caller)."""
         tids, rows = self.entities.locate(ids)
-        for tid in np.unique(tids).tolist():
+        for tid in self._distinct(tids):
             src = self.tables[tid]
             pick = tids == tid
             key = src.key | {add.name} if add is not None else src.key - {drop}
@@ -218,7 +226,7 @@ class World:
             self.entities.place(moving, dst.id, new_rows)
             self._sync_count(src)
             self._sync_count(dst)
-            registry.on_move(moving, dst.key)
+            registry.on_move(moving, src.key, dst.key)
 
     def table_for(self, names: Iterable[str]) -> Table:
         """The table of exactly these components (created on first use). Raises KeyError for
@@ -262,9 +270,24 @@ class World:
                 table.respec(new[name])
         for name in set(self.resources) - new.keys():
             del self.resources[name]
+        self._drop_tables(set(self.schema) - new.keys())
         self.schema = dict(new)
         self.layout_version += 1
         return changes
+
+    def _drop_tables(self, removed: set[str]) -> None:
+        """Drops the tables holding a removed component (empty: `plan_migration` refuses
+        removing one an entity holds) and renumbers the rest, so the world names no
+        component its schema lacks (a checkpoint of it restores, a file of it loads)."""
+        if not any(t.key & removed for t in self.tables):
+            return
+        self.tables = [t for t in self.tables if not t.key & removed]
+        self._by_key = {t.key: t for t in self.tables}
+        self.counts[:] = 0
+        for i, table in enumerate(self.tables):
+            table.id = i
+            self.counts[i] = table.count
+            self.entities.place(table.ids(), i, np.arange(table.count, dtype=np.int64))
 
     @staticmethod
     def _new_resource(spec: ComponentSpec) -> np.ndarray:
@@ -301,12 +324,6 @@ class World:
             raise ValueError(f"{name} is a resource, not a component")
         return spec
 
-    def _columns(self, table: Table, values: Values, n: int) -> dict[str, np.ndarray]:
-        columns: dict[str, np.ndarray] = {}
-        for name, fields in values.items():
-            columns.update(self._columns_of(table.specs[name], fields or {}, n))
-        return columns
-
     @staticmethod
     def _columns_of(
         spec: ComponentSpec, fields: Mapping[str, npt.ArrayLike], n: int, pick: np.ndarray | None = None
@@ -329,9 +346,13 @@ class World:
         if not alive.all():
             bad = int(array[~alive][0])
             raise KeyError(f"{what} entity {describe(bad)}: not a live entity")
-        if len(np.unique(array)) != len(array):
+        if not self.entities.first_occurrence(array).all():
             raise ValueError(f"{what}: an entity is named twice")
         return array
+
+    def _distinct(self, tids: np.ndarray) -> list[int]:
+        """The table ids in `tids`, ascending (a count, not a sort: O(n))."""
+        return np.flatnonzero(np.bincount(tids, minlength=len(self.tables))).tolist()
 
     def _grow(self, table: Table, rows: int) -> None:
         if table.reserve(rows):
