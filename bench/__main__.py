@@ -186,7 +186,8 @@ def markdown(r: dict[str, object]) -> str:
         esper_ms = f"{row['esper_s'] * 1e3:.2f}" if row["esper_s"] else "not run"
         vs_esper = f"{row['esper_s'] / row['zig_s']:.0f}x" if row["esper_s"] else "-"
         lines.append(
-            f"| {row['entities']:,}{' in 8 sets' if row['sets'] == 8 else ''} | {esper_ms} | {row['numpy_s'] * 1e3:.3f} | {row['zig_s'] * 1e3:.3f} | "
+            f"| {row['entities']:,}{' in 8 sets' if row['sets'] == 8 else ''} "
+            f"| {esper_ms} | {row['numpy_s'] * 1e3:.3f} | {row['zig_s'] * 1e3:.3f} | "
             f"{row['probe_s'] * 1e3:.3f} | {row['probe_s'] / row['zig_s']:.0%} | "
             f"{row['numpy_s'] / row['zig_s']:.1f}x | {vs_esper} |"
         )

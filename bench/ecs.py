@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench import frames
-from bench.timing import percentile, per_call
+from bench.timing import per_call, percentile
 from game.hotreload.zigbuild import ZigBuild
 from game.native.input import InputState
 from game.native.library import NativeLibrary
@@ -135,7 +135,9 @@ def esper_timed() -> Iterator[list[float]]:
             setattr(registry, name, fn)
 
 
-def commands_apply(churn_lib: Path, schema: list[ComponentSpec], copies: Path, live: int, per_set: int, reps: int) -> dict[str, float]:
+def commands_apply(
+    churn_lib: Path, schema: list[ComponentSpec], copies: Path, live: int, per_set: int, reps: int
+) -> dict[str, float]:
     """Applying `5 * per_set` spawns and as many despawns (per_set from each of 5 tables) at
     `live` entities: the host's whole apply (decode, tables, entity index, esper), and its
     esper part. Buffers grow on the first steps (overflow, then doubled); warm-up covers it."""
@@ -159,6 +161,8 @@ def commands_apply(churn_lib: Path, schema: list[ComponentSpec], copies: Path, l
                 problems = commands.apply(world, "churn", batch)
                 applied = time.perf_counter() - start
             world.step += 1
+            if rep == 5:  # the warm-up grew the buffers (dropping commands): back to `live` entities
+                populate(world, live - world.count)
             if rep >= 6:
                 if problems:
                     raise RuntimeError(f"churn commands refused: {problems[:2]}")
@@ -199,7 +203,7 @@ def steady_churn(project: Path, per_set: int, steps: int) -> dict[str, float]:
     """The real game at 1M entities (all default systems + churn, no drawing): 5*per_set spawned and
     despawned every step. Step times and the esper part of each."""
     from game.app import Game
-    from game.cli import Options
+    from game.options import Options
 
     g = Game(Options(headless=True, fast=True, entities=0, size=(1280, 720), project=project))
     try:
@@ -212,6 +216,7 @@ def steady_churn(project: Path, per_set: int, steps: int) -> dict[str, float]:
         world.resource("Churn")["despawn_per_table"] = per_set
         for _ in range(10):
             g.reloader.step(DT)
+        populate(world, 1_000_000 - world.count)  # the warm-up grew the buffers, dropping commands
         times: list[float] = []
         esper_part: list[float] = []
         for _ in range(steps):
@@ -234,7 +239,9 @@ def steady_churn(project: Path, per_set: int, steps: int) -> dict[str, float]:
     }
 
 
-def dispatch_per_table(movement_lib: Path, schema: list[ComponentSpec], copies: Path, tables: int = 64) -> dict[str, float]:
+def dispatch_per_table(
+    movement_lib: Path, schema: list[ComponentSpec], copies: Path, tables: int = 64
+) -> dict[str, float]:
     """NativeSystem.run of movement over 1 table and over `tables` tables of 8 entities each:
     the fixed cost per call and what each extra matching table adds."""
     out = {}

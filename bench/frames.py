@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.timing import percentile
 from game.app import Game
-from game.cli import PROJECT_ROOT, Options
+from game.options import PROJECT_ROOT, Options
 
 SOURCES = ("build.zig", "build.zig.zon", "ecs_systems")
 

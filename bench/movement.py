@@ -127,7 +127,10 @@ def probe_update(world: World, probe: object) -> Callable[[], None]:
     by table: the same bytes read and written, with no arithmetic to speak of, through cffi."""
     calls = []
     for t in _movers(world):
-        ptr = {c: ffi.cast("float *", t.column(c).ctypes.data) for c in ("Position.x", "Position.y", "Velocity.x", "Velocity.y")}
+        ptr = {
+            c: ffi.cast("float *", t.column(c).ctypes.data)
+            for c in ("Position.x", "Position.y", "Velocity.x", "Velocity.y")
+        }
         calls.append((ptr["Position.x"], ptr["Velocity.x"], t.count))
         calls.append((ptr["Position.y"], ptr["Velocity.y"], t.count))
     fn = probe.probe_add  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ import pygame
 
 from bench.frames import bump, copy_project
 from game.app import Game
-from game.cli import Options
+from game.options import Options
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -5,6 +5,7 @@
 //! A component is a struct of fields (f32, f64, i32, u32, u8, i64, u64, sdk.Entity, or
 //! `[N]` arrays of them), each with a default; a struct with no fields is a tag. A struct
 //! with `pub const resource = true;` is a resource: one value for the whole world.
+//! Defaults reach the host as f64: an integer default above 2^53 is rounded.
 //!
 //! Editing this file and pressing F5 migrates the world by name: a new component or
 //! resource, a new field (every entity that has the component gets its default) and a
@@ -41,6 +42,6 @@ pub const Tunables = struct {
 /// A seeded generator for systems (`sdk.nextRandom(&rng.state)`): saved, rewound and
 /// replayed with the world, so random systems stay reproducible.
 pub const Rng = struct {
-    state: u64 = 0x2545F4914F6CDD1D,
+    state: u64 = 0x2545F4914F6CD800, // exact as an f64 (see above)
     pub const resource = true;
 };

@@ -17,8 +17,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from game.cli import Options
 from game.native.input import KEY_NUMBER
+from game.options import Options
 
 log = logging.getLogger("sandbox")
 
@@ -66,9 +66,7 @@ class Game:
         self.scene = options.scene
         self.inputs = InputState()
         self.pipeline = Pipeline(self.world, self.inputs)
-        esper.add_processor(
-            MouseSpawner(self.world, self.inputs, self.pipeline.commands), priority=-MouseSpawner.order
-        )
+        esper.add_processor(MouseSpawner(self.world, self.inputs, self.pipeline.commands), priority=-MouseSpawner.order)
         self.reloader = Reloader(options.project, self.pipeline, options.optimize, canary=options.canary)
         self.watcher = SourceWatcher(options.project / "ecs_systems")
         if options.watch:
@@ -177,7 +175,9 @@ class Game:
         steps = (0 if self.paused else self.speed.steps(self.frame_index)) + self.single_steps
         self.single_steps = 0
         for _ in range(steps):
-            self.reloader.step(DT, self.replay.popleft() if self.replay else None)
+            undone = self.reloader.step(DT, self.replay.popleft() if self.replay else None)
+            if undone is not None:  # a new build was rolled back: its checkpoints are not this world's past
+                self.history.forget_after(undone)
             self.history.record(self.world, self.pipeline.last_input)
         self.draw()
         self.frame_index += 1
@@ -242,8 +242,15 @@ class Game:
 
     def rewind(self) -> None:
         """R: back one second; that second's recorded input plays again, then live input resumes."""
+        from game.world.schema import MigrationError
+
         self.reloader.end_probation()
-        rewound = self.history.rewind(self.world)
+        try:
+            rewound = self.history.rewind(self.world)
+        except MigrationError as exc:
+            self.hud.toast(f"cannot rewind: {exc}")
+            log.error("cannot rewind past the change of components.zig: %s", exc)
+            return
         if rewound is None:
             self.hud.toast("nothing recorded yet")
             return

@@ -18,7 +18,7 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 import pygame
 
 from game.app import Game
-from game.cli import PROJECT_ROOT, Options
+from game.options import PROJECT_ROOT, Options
 
 
 def post(event_type: int, **fields: Any) -> None:

@@ -6,31 +6,13 @@ import argparse
 import logging
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from game.options import PROJECT_ROOT as PROJECT_ROOT
+from game.options import Options
 
 KEY_NAMES = {"SPACE": "space", "ESC": "escape", "ESCAPE": "escape"}
 SCRIPTABLE = re.compile(r"^(f([1-9]|1[0-2])|space|escape|[a-z0-9])$")
-
-
-@dataclass
-class Options:
-    headless: bool = False
-    frames: int | None = None
-    fast: bool = False
-    entities: int = 20_000
-    seed: int = 1
-    keys: list[tuple[int, str]] = field(default_factory=list)
-    save_world: Path | None = None
-    load_world: Path | None = None
-    size: tuple[int, int] = (1280, 720)
-    project: Path = PROJECT_ROOT
-    optimize: str = "safe"
-    canary: bool = True
-    watch: bool = False
-    scene: str = "drift"
 
 
 def parse_keys(text: str) -> list[tuple[int, str]]:

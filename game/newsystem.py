@@ -12,7 +12,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 def create(project: Path, name: str) -> Path:
     """Writes the new system's source; raises ValueError for a bad or taken name."""
-    if not NAME.match(name) or name in ("sdk", "test", "build"):
+    if not NAME.match(name) or name in ("sdk", "test", "build", "components"):
         raise ValueError(f"{name!r}: use lower_snake_case letters, digits and _, starting with a letter")
     path = project / "ecs_systems" / f"{name}.zig"
     if path.exists():

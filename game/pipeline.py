@@ -62,6 +62,7 @@ class SystemSlot:
     enabled: bool = True
     avg_ms: float = 0.0
     warning: str | None = None
+    warning_step: int = -1
 
 
 class Pipeline:
@@ -75,6 +76,7 @@ class Pipeline:
         self.commands = Commands()
         """The Python systems' command buffer (applied before the native systems')."""
         self.warning: str | None = None
+        self.warning_step = -1
         self.schema_library: NativeLibrary | None = None
         self.last_input = b""
 
@@ -194,8 +196,10 @@ class Pipeline:
             if slot is None or slot.warning != problem:
                 log.warning("%s", problem)
             self.warning = problem
+            self.warning_step = self.world.step
             if slot is not None:
                 slot.warning = problem
+                slot.warning_step = self.world.step
 
     def _run_native(self, system: NativeSystem, dt: float) -> bool:
         slot = self.slots[system.name]

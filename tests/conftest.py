@@ -93,13 +93,45 @@ def press(game: object, key: int) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
 
 
-def world_state(game: Any) -> dict[str, np.ndarray]:
-    state = {name: game.world.store.column(name).copy() for name in game.world.store.specs}
-    state["ids"] = game.world.store.ids.copy()
-    return state
+def world_state(game_or_world: Any) -> dict[str, np.ndarray]:
+    """Every table column, every id, the entity index and the resources, plus the step and
+    the schema: two worlds with equal states are bit-identical."""
+    from game.world import state
+
+    world = getattr(game_or_world, "world", game_or_world)
+    captured = state.capture(world)
+    arrays = dict(captured.arrays)
+    arrays["meta.step"] = np.array(captured.meta["step"])
+    arrays["meta.tables"] = np.array(repr(captured.meta["tables"]))
+    arrays["meta.schema"] = np.array(repr(captured.meta["schema"]))
+    return arrays
 
 
 def assert_same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
     assert a.keys() == b.keys()
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def assert_consistent(game_or_world: Any) -> None:
+    """esper, the tables, the entity index and the table counts agree."""
+    from game.world import audit
+
+    world = getattr(game_or_world, "world", game_or_world)
+    assert audit.problems(world) == []
+
+
+def small_schema() -> list[Any]:
+    """A hand-written schema for unit tests that need no compiler (the real one is components.zig)."""
+    from game.world.schema import DType, component
+
+    return [
+        component("Position", x=DType.F32, y=DType.F32),
+        component("Velocity", x=DType.F32, y=DType.F32),
+        component("Color", rgb=(DType.U32, 1, float(0x3050FF))),
+        component("Health", hp=(DType.I32, 1, 100.0)),
+        component("Target", entity=DType.ENTITY),
+        component("Player"),
+        component("Frozen"),
+        component("Score", resource=True, value=DType.I64),
+    ]

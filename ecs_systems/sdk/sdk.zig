@@ -79,7 +79,8 @@ pub const Entity = enum(u64) {
 // --- declarations (static, in the library) --------------------------------------------
 
 /// One field of a component as compiled: `offset` is its place in the component's
-/// payload (the bytes a spawn, an add or a resource carries).
+/// payload (the bytes a spawn, an add or a resource carries). `default` is an f64: an
+/// integer default above 2^53 arrives rounded.
 pub const FieldDecl = extern struct {
     name: [*:0]const u8,
     dtype: DType,

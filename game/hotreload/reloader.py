@@ -353,22 +353,25 @@ class Reloader:
             self.pipeline.install(lib, probation=on_trial)
         self.last_swapped = names
 
-    def step(self, dt: float, recorded_input: bytes | None = None) -> None:
+    def step(self, dt: float, recorded_input: bytes | None = None) -> int | None:
         """One simulation step (with live input, or `recorded_input`); during probation, a
-        failing new build is rolled back."""
+        failing new build is rolled back. Returns None, or after a rollback the step of the
+        checkpoint it went back to: what was recorded of the world after that step (rewind
+        history) belongs to the discarded build's timeline."""
         probation = self.probation
         if probation is None:
             self.pipeline.step(dt, recorded_input)
-            return
+            return None
         try:
             self.pipeline.step(dt, recorded_input)
         except ProbationFailure as exc:
             probation.record(self.pipeline.last_input)
             self._roll_back(probation, exc)
-            return
+            return probation.checkpoint.step
         probation.record(self.pipeline.last_input)
         if self.pipeline.world.step >= probation.until_step:
             self.end_probation()
+        return None
 
     def end_probation(self) -> None:
         if self.probation is not None:

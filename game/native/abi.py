@@ -106,21 +106,30 @@ const Api *plugin_entry(void);
 ffi = cffi.FFI()
 ffi.cdef(CDEF)
 
-LAYOUT = {name: ffi.sizeof(struct) for name, struct in (
-    ("frame", "Frame"),
-    ("input", "Input"),
-    ("table_view", "TableView"),
-    ("query_view", "QueryView"),
-    ("command", "Command"),
-    ("commands", "Commands"),
-    ("component_decl", "ComponentDecl"),
-    ("field_decl", "FieldDecl"),
-    ("query_decl", "QueryDecl"),
-    ("target", "Target"),
-)}
+LAYOUT = {
+    name: ffi.sizeof(struct)
+    for name, struct in (
+        ("frame", "Frame"),
+        ("input", "Input"),
+        ("table_view", "TableView"),
+        ("query_view", "QueryView"),
+        ("command", "Command"),
+        ("commands", "Commands"),
+        ("component_decl", "ComponentDecl"),
+        ("field_decl", "FieldDecl"),
+        ("query_decl", "QueryDecl"),
+        ("target", "Target"),
+    )
+}
 """The size of every ABI struct on the host side: a library's `Api.layout` must match it."""
 
 COMMAND_DTYPE = np.dtype(
-    [("op", np.uint32), ("component", np.uint32), ("entity", np.uint64), ("mask", np.uint64), ("data_offset", np.uint64)]
+    [
+        ("op", np.uint32),
+        ("component", np.uint32),
+        ("entity", np.uint64),
+        ("mask", np.uint64),
+        ("data_offset", np.uint64),
+    ]
 )
 """`sdk.Command` as numpy sees it: the host decodes a whole command buffer at once."""

@@ -32,7 +32,8 @@ def check_abi(info: SystemInfo, source: str) -> None:
     for name, size in info.layout:
         if size != LAYOUT[name]:
             raise HandshakeError(
-                f"{source}: sdk struct {name} is {size} bytes, host expects {LAYOUT[name]}; rebuild with the current sdk"
+                f"{source}: sdk struct {name} is {size} bytes, host expects {LAYOUT[name]}; "
+                "rebuild with the current sdk"
             )
     if info.kind not in Kind._value2member_map_:
         raise HandshakeError(f"{source}: unknown kind {info.kind}; expected 0-3 (simulation, render, demo, schema)")
@@ -85,8 +86,12 @@ def check_schema(info: SystemInfo, source: str, world: Mapping[str, ComponentSpe
         _check_term(source, "resource", term.component, term.access, world, resource=True)
 
 
-def _check_term(source: str, where: str, name: str, access: int, world: Mapping[str, ComponentSpec], resource: bool) -> None:
-    if access not in Access._value2member_map_ or (resource and access not in (Access.READ, Access.WRITE, Access.READ_WRITE)):
+def _check_term(
+    source: str, where: str, name: str, access: int, world: Mapping[str, ComponentSpec], resource: bool
+) -> None:
+    if access not in Access._value2member_map_ or (
+        resource and access not in (Access.READ, Access.WRITE, Access.READ_WRITE)
+    ):
         raise HandshakeError(f"{source}: {where}: {name} has access {access}")
     spec = world.get(name)
     if spec is None:

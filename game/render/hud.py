@@ -20,6 +20,7 @@ BAD = (255, 110, 100)
 BUSY = (255, 210, 90)
 SPINNER = "|/-\\"
 TOAST_SECONDS = 4.0
+WARNING_STEPS = 300  # a refused command stays on screen for 5 s of simulation
 
 Line = tuple[str, tuple[int, int, int]]
 
@@ -119,6 +120,9 @@ class Hud:
                 out.append((str(err), BAD))
                 out += [(line, DIM) for line in err.excerpt()]
         out += [(s.error, BAD) for s in pipeline.slots.values() if s.error]
+        recent = pipeline.world.step - WARNING_STEPS
+        if pipeline.warning and pipeline.warning_step >= recent:
+            out.append((f"command refused: {pipeline.warning}", BUSY))
         if out:
             out.insert(0, ("The old code is still running. Fix it and press F5 (Backspace hides this).", WHITE))
         return out

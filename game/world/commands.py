@@ -93,7 +93,9 @@ def decode(records: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, .
     ops = cols["op"]
     unknown = (ops < Op.SPAWN) | (ops > Op.REMOVE)
     if unknown.any():
-        batch.problems.append(f"{int(unknown.sum())} records with an unknown op (first: {int(ops[unknown][0])}) skipped")
+        batch.problems.append(
+            f"{int(unknown.sum())} records with an unknown op (first: {int(ops[unknown][0])}) skipped"
+        )
     _decode_changes(cols, data, schema, batch)
     despawn = cols["entity"][ops == Op.DESPAWN]
     if len(despawn):
@@ -103,7 +105,9 @@ def decode(records: np.ndarray, data: np.ndarray, schema: tuple[ComponentSpec, .
     return batch
 
 
-def _decode_changes(cols: dict[str, np.ndarray], data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch) -> None:
+def _decode_changes(
+    cols: dict[str, np.ndarray], data: np.ndarray, schema: tuple[ComponentSpec, ...], batch: Batch
+) -> None:
     ops = cols["op"]
     picked = (ops == Op.ADD) | (ops == Op.REMOVE)
     if not picked.any():
@@ -140,19 +144,19 @@ def _decode_spawns(
             batch.problems.append(f"spawn: component set {mask:#x} names a component not in this build's schema")
             continue
         at = offsets[picked]
-        values: dict[str, dict[str, Any] | None] = {}
+        spawn_values: dict[str, dict[str, Any] | None] = {}
         try:
             for i in indices:
                 spec = schema[i]
                 if spec.fields:
-                    values[spec.name] = _payloads(data, at, spec)
+                    spawn_values[spec.name] = _payloads(data, at, spec)
                     at = at + np.uint64((spec.size + 7) & ~7)
                 else:
-                    values[spec.name] = None
+                    spawn_values[spec.name] = None
         except ValueError as exc:
             batch.problems.append(f"spawn: {exc}")
             continue
-        batch.spawns.append((tuple(sorted(values)), count, values))
+        batch.spawns.append((tuple(sorted(spawn_values)), count, spawn_values))
 
 
 def _payloads(data: np.ndarray, offsets: np.ndarray, spec: ComponentSpec) -> dict[str, np.ndarray]:
@@ -180,19 +184,19 @@ def apply(world: World, source: str, batch: Batch) -> list[str]:
     problems = [f"{source}: {p}" for p in batch.problems]
     for op, name, ids, values in batch.changes:
         problems += _change(world, source, op, name, ids, values)
-    for ids in batch.despawns:
-        live = _valid(world, source, "despawn", ids, problems)
+    if batch.despawns:  # one batch, as a Zig buffer's: an id named twice is reported as such
+        live = _valid(world, source, "despawn", np.concatenate(batch.despawns), problems)
         world.despawn_live(live)
     first: dict[tuple[str, ...], int] = {}
     for i, (names, _, _) in enumerate(batch.spawns):
         first.setdefault(names, i)
-    for names, n, values in sorted(batch.spawns, key=lambda s: first[s[0]]):  # grouped by set, stable
+    for names, n, spawn_values in sorted(batch.spawns, key=lambda s: first[s[0]]):  # grouped by set, stable
         try:
             for name in names:
                 spec = world.schema.get(name)
                 if spec is None or spec.is_resource:
                     raise KeyError(f"{name} is not a component of the world")
-            world.spawn(n, values)
+            world.spawn(n, spawn_values)
         except (KeyError, ValueError) as exc:
             reason = exc.args[0] if exc.args else exc
             problems.append(f"{source}: spawn of {n} {{{', '.join(names)}}} refused: {reason}")
@@ -220,9 +224,7 @@ def _valid(world: World, source: str, what: str, ids: Ids, problems: list[str], 
     return ids[ok]
 
 
-def _change(
-    world: World, source: str, op: Op, name: str, ids: Ids, values: dict[str, np.ndarray] | None
-) -> list[str]:
+def _change(world: World, source: str, op: Op, name: str, ids: Ids, values: dict[str, np.ndarray] | None) -> list[str]:
     problems: list[str] = []
     verb = f"add {name} to" if op == Op.ADD else f"remove {name} from"
     spec = world.schema.get(name)

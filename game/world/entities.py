@@ -57,7 +57,8 @@ class EntityIndex:
         if self._free_head > 4096 and self._free_head * 2 > len(self._free):
             self._free = self._free[self._free_head :].copy()
             self._free_head = 0
-        return index.astype(np.uint64) | (self.generation[index].astype(np.uint64) << np.uint64(32))
+        ids: Ids = index.astype(np.uint64) | (self.generation[index].astype(np.uint64) << np.uint64(32))
+        return ids
 
     def release(self, ids: Ids) -> None:
         """Marks live `ids` dead; their indices join the free list in this order."""
@@ -72,7 +73,8 @@ class EntityIndex:
         gen = (ids >> np.uint64(32)).astype(np.int64)
         ok = (index > 0) & (index < self.next_index)
         safe = np.where(ok, index, 0)
-        return ok & (self.generation[safe] == gen) & (self.table[safe] >= 0)
+        result: npt.NDArray[np.bool_] = ok & (self.generation[safe] == gen) & (self.table[safe] >= 0)
+        return result
 
     def first_occurrence(self, ids: Ids) -> npt.NDArray[np.bool_]:
         """True where an id of live `ids` is named for the first time. O(n) when nothing repeats

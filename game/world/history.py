@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections import deque
 
+from game.world import state
 from game.world.checkpoint import Checkpoint
+from game.world.schema import plan_migration
 from game.world.world import World
 
 STEPS_PER_SECOND = 60
@@ -53,19 +55,42 @@ class History:
     def rewind(self, world: World, seconds: float = 1.0) -> tuple[int, list[bytes]] | None:
         """Restores the newest checkpoint at least `seconds` back (or the oldest one); returns
         its step and the recorded input of the steps from there to where the world was, or
-        None when nothing is recorded."""
+        None when nothing is recorded.
+
+        A checkpoint from before a change of components.zig comes back migrated to the
+        world's current schema (the running systems are built against it), as a world file
+        does. Raises MigrationError, changing nothing, when that would lose its data."""
         if not self._ring:
             return None
         now = world.step
         target = now - int(seconds * STEPS_PER_SECOND)
-        while len(self._ring) > 1 and self._ring[-1].step > target:
+        back = len(self._ring)
+        while back > 1 and self._ring[back - 1].step > target:
+            back -= 1
+        checkpoint = self._ring[back - 1]
+        schema = dict(world.schema)
+        meta = checkpoint.state.meta
+        migrate = meta["schema"] != state.schema_to_json(schema)
+        if migrate:
+            old = state.schema_from_json(meta["schema"])
+            held = [names for i, names in enumerate(meta["tables"]) if len(checkpoint.state.arrays[f"t{i}.entities"])]
+            used = {n for names in held for n in names} | {n for n, s in old.items() if s.is_resource}  # World.in_use
+            plan_migration(old, schema, used, source=f"rewind to step {checkpoint.step}")
+        while len(self._ring) > back:
             self._ring.pop()
-        checkpoint = self._ring[-1]
         checkpoint.restore(world)
+        if migrate:
+            world.migrate(schema, source=f"rewind to step {checkpoint.step}")
         replay = [data for step, data in self._inputs if checkpoint.step <= step < now and data]
         while self._inputs and self._inputs[-1][0] >= checkpoint.step:
             self._inputs.pop()
         return checkpoint.step, replay
+
+    def forget_after(self, step: int) -> None:
+        """Drops the checkpoints taken after `step` (a rollback replaced that stretch of the
+        world's past; the inputs recorded for it are the ones replayed, and stay)."""
+        while self._ring and self._ring[-1].step > step:
+            self._ring.pop()
 
     def clear(self) -> None:
         self._ring.clear()

@@ -32,7 +32,7 @@ from typing import Any
 import esper
 import numpy as np
 
-from game.world.entities import Ids
+from game.world.entities import Ids, describe
 
 MAX_PENDING = 2_000_000
 
@@ -162,7 +162,7 @@ def flush() -> None:
 def _add(ids: Ids, key: frozenset[str]) -> None:
     id_list = ids.tolist()
     shared = _map(key)
-    esper._entities.update(zip(id_list, itertools.repeat(shared, len(id_list))))
+    esper._entities.update(zip(id_list, itertools.repeat(shared, len(id_list)), strict=True))  # type: ignore[arg-type]
     for cls in shared:
         esper._components.setdefault(cls, set()).update(id_list)
 
@@ -197,11 +197,34 @@ def _flushing(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+_CHANGES = ("add_component", "remove_component", "try_remove_component", "delete_entity")
+
+
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """esper's own structural changes, refused for the world's entities before they touch
+    anything: esper 3.9 updates its component sets first and would fail half-way on the
+    shared read-only map, leaving esper out of step with the tables."""
+
+    @functools.wraps(fn)
+    def wrapper(entity: int, *args: Any, **kwargs: Any) -> Any:
+        if _pending or _stale:
+            flush()
+        if isinstance(esper._entities.get(entity), MappingProxyType):
+            raise TypeError(
+                f"esper.{fn.__name__}: entity {describe(int(entity))} belongs to the world; "
+                "change it through World (spawn, despawn, add, remove) or a Commands buffer"
+            )
+        return fn(entity, *args, **kwargs)
+
+    wrapper.__wrapped_by_registry__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _install() -> None:
     for name in _READS:
         fn = getattr(esper, name)
         if not getattr(fn, "__wrapped_by_registry__", False):
-            setattr(esper, name, _flushing(fn))
+            setattr(esper, name, (_guarded if name in _CHANGES else _flushing)(fn))
 
 
 _install()

@@ -27,7 +27,9 @@ def galaxy(rng: np.random.Generator, n: int, width: float, height: float) -> Sce
     arm = rng.integers(0, 2, n) * np.pi
     theta = arm + r / 60 + rng.normal(0, 0.35, n)
     speed = np.sqrt(12_000 * r**2 / (r**2 + 2_500)) * 1.1  # balances the idle pull at radius r
-    arms = moving(cx + r * np.cos(theta), cy + r * np.sin(theta) * 0.8, -np.sin(theta) * speed, np.cos(theta) * speed * 0.8)
+    arms = moving(
+        cx + r * np.cos(theta), cy + r * np.sin(theta) * 0.8, -np.sin(theta) * speed, np.cos(theta) * speed * 0.8
+    )
     rc = rng.exponential(8, core)
     tc = rng.uniform(0, 2 * np.pi, core)
     zero = np.zeros(core)

@@ -111,7 +111,9 @@ class ComponentSpec:
         return "{" + ", ".join(f"{f.name}: {f.describe()}" for f in self.fields) + "}"
 
 
-def component(name: str, resource: bool = False, **fields: DType | tuple[DType, int] | tuple[DType, int, float]) -> ComponentSpec:
+def component(
+    name: str, resource: bool = False, **fields: DType | tuple[DType, int] | tuple[DType, int, float]
+) -> ComponentSpec:
     """A spec written by hand (tests, tools): fields laid out as an `extern struct` would be."""
     specs = []
     offset = 0
@@ -152,7 +154,9 @@ class MigrationError(ValueError):
     """A schema change that would lose data; the message names the component and field."""
 
 
-def plan_migration(old: Schema, new: Schema, in_use: Iterable[str] = (), source: str = "components.zig") -> list[Change]:
+def plan_migration(
+    old: Schema, new: Schema, in_use: Iterable[str] = (), source: str = "components.zig"
+) -> list[Change]:
     """What turning schema `old` into `new` does, matched by name.
 
     `in_use` names the components some entity (or, for resources, the world) holds.
@@ -164,7 +168,9 @@ def plan_migration(old: Schema, new: Schema, in_use: Iterable[str] = (), source:
     for name, spec in old.items():
         if name not in new:
             if name in used:
-                raise MigrationError(f"{source}: removes {name}, which entities still have; removing it would lose data")
+                raise MigrationError(
+                    f"{source}: removes {name}, which entities still have; removing it would lose data"
+                )
             continue
         other = new[name]
         if other.is_resource != spec.is_resource:
@@ -176,7 +182,8 @@ def plan_migration(old: Schema, new: Schema, in_use: Iterable[str] = (), source:
             except KeyError:
                 if name in used:
                     raise MigrationError(
-                        f"{source}: removes field {name}.{f.name}, which entities still hold; removing it would lose data"
+                        f"{source}: removes field {name}.{f.name}, which entities still hold; "
+                        "removing it would lose data"
                     ) from None
                 continue
             if nf.same_type(f):

@@ -77,7 +77,8 @@ def load(path: Path, world: World) -> None:
     Raises WorldFileError, the world untouched, when the file cannot be used."""
     ws = read_state(path)
     file_schema = state.schema_from_json(ws.meta["schema"])
-    used = {n for names in ws.meta["tables"] for n in names} | {n for n, s in file_schema.items() if s.is_resource}
+    held = [names for i, names in enumerate(ws.meta["tables"]) if len(ws.arrays[f"t{i}.entities"])]  # empty: no data
+    used = {n for names in held for n in names} | {n for n, s in file_schema.items() if s.is_resource}
     try:
         plan_migration(file_schema, world.schema, used, source=str(path))
     except MigrationError as exc:
@@ -103,7 +104,9 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         raise WorldFileError(f"{path}: not a world file ({type(exc).__name__}: {exc})") from None
 
 
-def _from_v1(path: Path, meta: dict[str, Any], data: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _from_v1(
+    path: Path, meta: dict[str, Any], data: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Format 1: one flat table (pos_x, pos_y, vel_x, vel_y, color) with esper's ids.
     Becomes one table of Position, Velocity and Color, ids renumbered 1..n (generation 1)."""
     try:

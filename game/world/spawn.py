@@ -25,9 +25,7 @@ def scatter(rng: np.random.Generator, n: int, width: float, height: float) -> Va
     """`n` entities spread over the world, drifting in random directions at 20-120 px/s."""
     angle = rng.uniform(0, 2 * np.pi, n)
     speed = rng.uniform(20, 120, n)
-    return moving(
-        rng.uniform(0, width, n), rng.uniform(0, height, n), np.cos(angle) * speed, np.sin(angle) * speed
-    )
+    return moving(rng.uniform(0, width, n), rng.uniform(0, height, n), np.cos(angle) * speed, np.sin(angle) * speed)
 
 
 def burst(rng: np.random.Generator, n: int, x: float, y: float, lifetime: float = 5.0) -> Values:

@@ -50,7 +50,10 @@ def schema_from_json(data: Any) -> dict[str, ComponentSpec]:
         specs = [
             ComponentSpec(
                 str(name),
-                tuple(FieldSpec(str(f), DType(int(d)), int(w), float(default), int(off)) for f, d, w, default, off in fields),
+                tuple(
+                    FieldSpec(str(f), DType(int(d)), int(w), float(default), int(off))
+                    for f, d, w, default, off in fields
+                ),
                 int(size),
                 bool(is_resource),
             )
@@ -128,9 +131,13 @@ def check(state: WorldState) -> dict[str, ComponentSpec]:
         raise StateError("entities.free: an index outside the index range")
     seen = np.zeros(n_index, dtype=bool)
     seen[free] = True
+    sets: set[frozenset[str]] = set()
     for i, names in enumerate(meta["tables"]):
-        if not isinstance(names, list) or len(set(names)) != len(names):
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
             raise StateError(f"tables[{i}]: not a list of component names")
+        if frozenset(names) in sets:
+            raise StateError(f"tables[{i}]: a second table of {{{', '.join(sorted(names))}}}")
+        sets.add(frozenset(names))
         for name in names:
             if name not in schema or schema[name].is_resource:
                 raise StateError(f"tables[{i}]: {name!r} is not a component of the file's schema")
@@ -188,7 +195,9 @@ def restore(state: WorldState, world: World, checked: bool = False) -> None:
         world.counts[i] = table.count
         world.entities.place(ids, i, np.arange(len(ids), dtype=np.int64))
     world.resources = {
-        name: arrays[f"res.{name}"].copy().view(spec.payload_dtype()) for name, spec in schema.items() if spec.is_resource
+        name: arrays[f"res.{name}"].copy().view(spec.payload_dtype())
+        for name, spec in schema.items()
+        if spec.is_resource
     }
     world.layout_version += 1
     registry.attach(world._esper_view)

@@ -24,6 +24,8 @@ Values = Mapping[str, Mapping[str, npt.ArrayLike] | None]
 
 DEFAULT_MAX_ENTITIES = 20_000_000
 
+Names = set[str]  # `World.set` shadows the builtin inside the class body
+
 
 class World:
     """A `width` x `height` world whose randomness all comes from `seed`.
@@ -105,7 +107,9 @@ class World:
         table, row = self.table_of(entity)
         if component not in table.key:
             raise KeyError(f"entity {describe(entity)} has no {component}")
-        return {f.name: np.array(table.columns[column_name(component, f.name)][row]) for f in table.specs[component].fields}
+        return {
+            f.name: np.array(table.columns[column_name(component, f.name)][row]) for f in table.specs[component].fields
+        }
 
     def set(self, entity: int, component: str, field: str, value: npt.ArrayLike) -> None:
         """Writes one field of one entity. Raises KeyError (entity, component, field)."""
@@ -125,7 +129,7 @@ class World:
             raise KeyError(f"no resource {name!r}; components.zig declares {sorted(self.resources)}")
         return self.resources[name]
 
-    def in_use(self) -> set[str]:
+    def in_use(self) -> Names:
         """Components some entity has, and every resource."""
         used = {n for t in self.tables if t.count for n in t.key}
         return used | set(self.resources)
@@ -275,7 +279,7 @@ class World:
         self.layout_version += 1
         return changes
 
-    def _drop_tables(self, removed: set[str]) -> None:
+    def _drop_tables(self, removed: Names) -> None:
         """Drops the tables holding a removed component (empty: `plan_migration` refuses
         removing one an entity holds) and renumbers the rest, so the world names no
         component its schema lacks (a checkpoint of it restores, a file of it loads)."""
@@ -341,7 +345,9 @@ class World:
         return out
 
     def _live(self, ids: npt.ArrayLike, what: str) -> Ids:
-        array = np.asarray(ids, dtype=np.uint64).reshape(-1)
+        # A copy: `ids` may be a view of a table's ids (`table.ids()[:3]`), which the
+        # swap-remove rewrites mid-change (the wrong entities were then freed).
+        array = np.array(ids, dtype=np.uint64).reshape(-1)
         alive = self.entities.alive(array)
         if not alive.all():
             bad = int(array[~alive][0])

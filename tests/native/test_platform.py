@@ -32,3 +32,9 @@ def test_built_libraries_finds_each_platforms_layout(tmp_path: Path, platform: s
     (folder / "readme.txt").write_text("not a library")
     found = built_libraries(tmp_path, platform)
     assert list(found) == ["bounds", "movement"]
+
+
+def test_the_real_build_has_one_library_per_zig_file(built_project: Path, libs: dict[str, Path]) -> None:
+    sources = sorted(p.stem for p in (built_project / "ecs_systems").glob("*.zig"))
+    assert list(libs) == sources  # components.zig included: it becomes the schema library
+    assert all(p.parent == library_dir(built_project / "zig-out") for p in libs.values())

@@ -1,0 +1,29 @@
+"""Options: what one run of the game is asked to do (the flags, parsed by `game.cli`).
+
+Its own module so that the app and the command line do not import each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Options:
+    headless: bool = False
+    frames: int | None = None
+    fast: bool = False
+    entities: int = 20_000
+    seed: int = 1
+    keys: list[tuple[int, str]] = field(default_factory=list)
+    save_world: Path | None = None
+    load_world: Path | None = None
+    size: tuple[int, int] = (1280, 720)
+    project: Path = PROJECT_ROOT
+    optimize: str = "safe"
+    canary: bool = True
+    watch: bool = False
+    scene: str = "drift"
