@@ -220,3 +220,51 @@ def test_esper_sees_the_same_component_sets_as_the_tables_through_churn_and_rewi
         check()
     finally:
         game.close()
+
+
+SEEKER = """//! Seeker (a test system): drops every Target whose entity is no longer alive.
+const sdk = @import("sdk");
+const c = @import("components");
+pub const panic = sdk.panic;
+
+const Seekers = sdk.Query(.{ .target = .{ c.Target, .read } }, .{});
+const W = sdk.World(.{ .queries = .{ .seekers = Seekers } });
+
+const api = sdk.system(W, .{ .name = "seeker", .build_id = 1, .order = 5, .run = run });
+
+export fn plugin_entry() *const sdk.Api {
+    return &api;
+}
+
+fn run(w: *W) !void {
+    var tables = w.query(.seekers);
+    while (tables.next()) |t| {
+        for (t.target.entity, t.entities) |target, e| {
+            if (!w.alive(target)) w.remove(e, c.Target);
+        }
+    }
+}
+"""
+
+
+def test_a_zig_system_tells_a_live_reference_from_a_stale_one_even_after_the_index_is_reused(project: Path) -> None:
+    (project / "ecs_systems" / "seeker.zig").write_text(SEEKER)
+    game = started(project, entities=0)
+    try:
+        world = game.world
+        prey = world.spawn(2, {"Position": None, "Health": None})
+        hunters = world.spawn(4, {"Position": None, "Target": {"entity": np.repeat(prey, 2)}})
+        game.frame()
+        assert world.components(int(hunters[0]))["Target"]["entity"] == prey[0]
+        world.despawn(prey[:1])
+        reborn = world.spawn(1, {"Position": None, "Health": None})  # takes the freed index back
+        assert int(reborn[0]) & int(INDEX_MASK) == int(prey[0]) & int(INDEX_MASK) and reborn[0] != prey[0]
+        game.frame()
+        game.frame()
+        assert not world.has(int(hunters[0]), "Target") and not world.has(int(hunters[1]), "Target")
+        for hunter in hunters[2:]:
+            assert world.get(int(hunter), "Target")["entity"] == prey[1]
+        assert game.pipeline.slots["seeker"].error is None
+        assert_consistent(game)
+    finally:
+        game.close()

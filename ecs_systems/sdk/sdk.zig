@@ -125,6 +125,7 @@ pub const Layout = extern struct {
     field_decl: u32 = @sizeOf(FieldDecl),
     query_decl: u32 = @sizeOf(QueryDecl),
     target: u32 = @sizeOf(Target),
+    entity_index: u32 = @sizeOf(EntityIndex),
 };
 
 // --- per call (host memory) ------------------------------------------------------------
@@ -222,6 +223,15 @@ pub const Target = extern struct {
     _reserved: u32 = 0,
 };
 
+/// The host's entity index, read-only: `alive` checks an id against it.
+pub const EntityIndex = extern struct {
+    /// Generation of each index.
+    generations: [*]const u32,
+    /// Table of each index; negative when the index is free (its entity despawned).
+    tables: [*]const i32,
+    len: u64,
+};
+
 pub const Frame = extern struct {
     dt: f32,
     _reserved: u32 = 0,
@@ -241,6 +251,7 @@ pub const Frame = extern struct {
     message_cap: u64,
     /// Set by the system: bytes written to `message`.
     message_len: u64,
+    entities: EntityIndex,
 };
 
 pub const RunFn = *const fn (frame: *Frame) callconv(.c) i32;
@@ -561,6 +572,15 @@ pub fn World(comptime spec: anytype) type {
             return @ptrCast(w.frame.resources[@intFromEnum(r)]);
         }
 
+        /// Whether `e` is a live entity now (as of the start of this step: commands of
+        /// this step have not applied yet). A reference to a despawned entity is never
+        /// alive again: its index comes back with another generation.
+        pub fn alive(w: *const Self, e: Entity) bool {
+            const v = w.frame.entities;
+            const i = e.index();
+            return i != 0 and i < v.len and v.generations[i] == e.generation() and v.tables[i] >= 0;
+        }
+
         pub fn step(w: *const Self) u64 {
             return w.frame.step;
         }
@@ -812,7 +832,11 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
 
     try expect(24, @sizeOf(Target));
 
-    try expect(112, @sizeOf(Frame));
+    try expect(136, @sizeOf(Frame));
+    try expect(112, @offsetOf(Frame, "entities"));
+    try expect(24, @sizeOf(EntityIndex));
+    try expect(8, @offsetOf(EntityIndex, "tables"));
+    try expect(16, @offsetOf(EntityIndex, "len"));
     try expect(8, @offsetOf(Frame, "step"));
     try expect(16, @offsetOf(Frame, "world_width"));
     try expect(24, @offsetOf(Frame, "queries"));
@@ -826,8 +850,8 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
     try expect(96, @offsetOf(Frame, "message_cap"));
     try expect(104, @offsetOf(Frame, "message_len"));
 
-    try expect(40, @sizeOf(Layout));
-    try expect(144, @sizeOf(Api));
+    try expect(44, @sizeOf(Layout));
+    try expect(152, @sizeOf(Api));
     try expect(4, @offsetOf(Api, "api_size"));
     try expect(8, @offsetOf(Api, "name"));
     try expect(16, @offsetOf(Api, "build_id"));

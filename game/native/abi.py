@@ -58,6 +58,7 @@ typedef struct { const char *name; const TermDecl *terms; uint32_t term_count; u
 typedef struct {
     uint32_t frame; uint32_t input; uint32_t table_view; uint32_t query_view; uint32_t command;
     uint32_t commands; uint32_t component_decl; uint32_t field_decl; uint32_t query_decl; uint32_t target;
+    uint32_t entity_index;
 } Layout;
 
 typedef struct { const uint64_t *count; const uint64_t *entities; uint8_t **columns; } TableView;
@@ -80,12 +81,15 @@ typedef struct {
     uint8_t *pixels; uint32_t width; uint32_t height; uint32_t pitch; uint32_t _reserved;
 } Target;
 
+typedef struct { const uint32_t *generations; const int32_t *tables; uint64_t len; } EntityIndex;
+
 typedef struct {
     float dt; uint32_t _reserved; uint64_t step; float world_width; float world_height;
     const QueryView *queries; uint32_t query_count; uint32_t resource_count;
     uint8_t **resources; const Input *input; Commands *commands;
     Target target;
     uint8_t *message; uint64_t message_cap; uint64_t message_len;
+    EntityIndex entities;
 } Frame;
 
 typedef struct {
@@ -119,6 +123,7 @@ LAYOUT = {
         ("field_decl", "FieldDecl"),
         ("query_decl", "QueryDecl"),
         ("target", "Target"),
+        ("entity_index", "EntityIndex"),
     )
 }
 """The size of every ABI struct on the host side: a library's `Api.layout` must match it."""

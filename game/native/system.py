@@ -79,7 +79,8 @@ class NativeSystem(esper.Processor):
         c.dropped = 0
 
     def _bind(self) -> None:
-        """Points every query view at the current tables, and the resources at their values."""
+        """Points every query view at the current tables, the resources at their values and
+        the entity index view at the world's index."""
         world = self.world
         mine = self.info.components
         counts = ffi.cast("uint64_t *", world.counts.ctypes.data)
@@ -101,6 +102,11 @@ class NativeSystem(esper.Processor):
             q.tables, q.table_count, q.column_count = views, len(tables), len(names)
             keep += [views, columns]
             bound += len(tables)
+        index = world.entities
+        view = self._frame.entities
+        view.generations = ffi.cast("uint32_t *", index.generation.ctypes.data)
+        view.tables = ffi.cast("int32_t *", index.table.ctypes.data)
+        view.len = len(index.generation)
         resources = ffi.new("uint8_t *[]", max(len(self.info.resources), 1))
         for i, term in enumerate(self.info.resources):
             resources[i] = ffi.cast("uint8_t *", world.resources[term.component].ctypes.data)

@@ -153,7 +153,10 @@ class World:
         if live + n > self.max_entities:
             raise ValueError(f"spawning {n} entities would pass the bound of {self.max_entities:,} ({live:,} live)")
         table = self.table_for(values.keys())
+        index_size = len(self.entities.generation)
         ids = self.entities.allocate(n)
+        if len(self.entities.generation) != index_size:
+            self.layout_version += 1  # native systems hold a view of the index: rebind
         self._grow(table, table.count + n)
         rows = table.append(ids, columns)
         self._sync_count(table)

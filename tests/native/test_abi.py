@@ -23,7 +23,7 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
     "TermDecl": (8, {"component": 0, "access": 4}),
     "QueryDecl": (24, {"name": 0, "terms": 8, "term_count": 16, "_reserved": 20}),
     "Layout": (
-        40,
+        44,
         {
             "frame": 0,
             "input": 4,
@@ -35,8 +35,10 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
             "field_decl": 28,
             "query_decl": 32,
             "target": 36,
+            "entity_index": 40,
         },
     ),
+    "EntityIndex": (24, {"generations": 0, "tables": 8, "len": 16}),
     "TableView": (24, {"count": 0, "entities": 8, "columns": 16}),
     "QueryView": (16, {"tables": 0, "table_count": 8, "column_count": 12}),
     "Input": (
@@ -60,7 +62,7 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
     ),
     "Target": (24, {"pixels": 0, "width": 8, "height": 12, "pitch": 16, "_reserved": 20}),
     "Frame": (
-        112,
+        136,
         {
             "dt": 0,
             "_reserved": 4,
@@ -77,10 +79,11 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
             "message": 88,
             "message_cap": 96,
             "message_len": 104,
+            "entities": 112,
         },
     ),
     "Api": (
-        144,
+        152,
         {
             "abi_version": 0,
             "api_size": 4,
@@ -172,6 +175,7 @@ def test_layout_is_the_size_of_every_abi_struct() -> None:
         "field_decl": "FieldDecl",
         "query_decl": "QueryDecl",
         "target": "Target",
+        "entity_index": "EntityIndex",
     }
     assert list(LAYOUT) == list(PINNED["Layout"][1])
     assert {field: PINNED[struct][0] for field, struct in names.items()} == LAYOUT
