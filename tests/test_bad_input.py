@@ -15,30 +15,18 @@ import pytest
 
 from game.app import Game
 from game.hotreload.zigbuild import ZigBuild
-from game.native.canary import CanaryWorker, WorldImage
-from game.native.library import probe
-from game.world import spawn
+from game.native.abi import LAYOUT
+from game.native.canary import CanaryWorker
+from game.native.library import NativeLibrary, probe
+from game.native.platform import built_libraries
+from game.world import spawn, state
+from game.world.schema import ComponentSpec
 from game.world.world import World
 from tests.conftest import assert_same, edit, headless, press
 from tests.test_safe_reload import HEADER, add, run_with_edit, system
 
 NO_ENTRY = HEADER + "fn helper() void {}\ncomptime { _ = helper; }\n"
 NULL_ENTRY = HEADER + "export fn plugin_entry() ?*const sdk.Api {\n    return null;\n}\n"
-NULL_RUN = (
-    HEADER
-    + """
-const Raw = extern struct {
-    abi_version: u32 = sdk.abi_version, api_size: u32 = @sizeOf(sdk.Api), name: [*:0]const u8 = "norun",
-    build_id: u32 = 1, kind: u32 = 0, order: i32 = 0, column_count: u32 = 0, columns: ?*const anyopaque = null,
-    run: ?*const anyopaque = null, shutdown: ?*const anyopaque = null, state_version: u32 = 0, _r: u32 = 0,
-    save_state: ?*const anyopaque = null, load_state: ?*const anyopaque = null,
-};
-const raw = Raw{};
-export fn plugin_entry() *const Raw {
-    return &raw;
-}
-"""
-)
 
 CATALOGUE = {
     "no_plugin_entry": (
@@ -50,14 +38,34 @@ CATALOGUE = {
         r"refused: .*plugin_entry returned NULL; it must return a pointer to its sdk\.Api",
     ),
     "null_run": (
-        NULL_RUN,
-        r"refused: ecs_systems/null_run\.zig: the Api's run is NULL; give sdk\.api a function for it",
+        system("norun", "    _ = w;", lie="    a.run = null;"),
+        r"refused: ecs_systems/null_run\.zig: the Api's run is NULL; build the Api with sdk\.system",
+    ),
+    "null_shutdown": (
+        system("noshutdown", "    _ = w;", lie="    a.shutdown = null;"),
+        r"refused: ecs_systems/null_shutdown\.zig: the Api's shutdown is NULL; build the Api with sdk\.system",
+    ),
+    "unknown_kind": (
+        system("kindless", "    _ = w;").replace(  # sdk.Kind has no 7: patched in at run time
+            "    return &api;",
+            "    patched = api;\n    @as(*u32, @ptrCast(&patched.kind)).* = 7;\n    return &patched;",
+        )
+        + "var patched: sdk.Api = undefined;\n",
+        r"refused: ecs_systems/unknown_kind\.zig: unknown kind 7; expected 0-3",
+    ),
+    "schema_not_from_components": (
+        system("impostor", "    _ = w;", lie="    a.kind = .schema;"),
+        r"refused: ecs_systems/schema_not_from_components\.zig: only components\.zig may describe the schema",
+    ),
+    "stale_layout": (
+        system("stale", "    _ = w;", lie="    a.layout.input = 64;"),
+        rf"refused: ecs_systems/stale_layout\.zig: sdk struct input is 64 bytes, host expects {LAYOUT['input']}",
     ),
     "writes_past_its_column": (
         system(
             "overrun",
-            "    const xs = sdk.slice(frame, 0, .f32) catch return 2;\n    var i: usize = 0;\n"
-            "    while (i <= xs.len) : (i += 1) xs[i] = 0;\n    return sdk.ok;",
+            "    var tables = w.query(.q);\n    while (tables.next()) |t| {\n        var i: usize = 0;\n"
+            "        while (i <= t.len) : (i += 1) t.pos.x[i] = 0;\n    }",
         ),
         r"refused: .*canary crashed \(killed by SIG\w+\): zig system panic: index out of bounds",
     ),
@@ -73,11 +81,48 @@ def test_bad_system_is_refused_with_a_clear_line(case: str, project: Path, refer
     assert_same(reference, game.final_state)  # type: ignore[attr-defined]
 
 
-def test_syntax_and_type_errors_name_file_line_and_column(project: Path, reference: dict[str, np.ndarray]) -> None:
-    game = run_with_edit(
-        project, lambda s: edit(s / "bounds.zig", "bounce(px, vx, frame.world_width);", 'bounce(px, vx, "wide");')
-    )
-    assert re.match(r"build failed: ecs_systems/bounds\.zig:\d+:\d+: ", game.reloader.message), game.reloader.message
+COMPILE_ERRORS = {
+    "type_error": (
+        lambda s: edit(s / "bounds.zig", "bounce(t.pos.x, t.vel.x, w.width());", 'bounce(t.pos.x, t.vel.x, "wide");'),
+        r"build failed: ecs_systems/bounds\.zig:\d+:\d+: ",
+    ),
+    "resource_in_a_query": (
+        add(
+            "peek",
+            system(
+                "peek",
+                "    _ = w;",
+                world=".{ .queries = .{ .q = sdk.Query(.{ .tun = .{ c.Tunables, .read } }, .{}) } }",
+            ),
+        ),
+        r"build failed: ecs_systems/sdk/sdk\.zig:\d+:\d+: query term \.tun: components\.Tunables is a resource; "
+        r"declare it in \.resources",
+    ),
+    "tag_as_data": (
+        add(
+            "peek",
+            system(
+                "peek", "    _ = w;", world=".{ .queries = .{ .q = sdk.Query(.{ .p = .{ c.Player, .read } }, .{}) } }"
+            ),
+        ),
+        r"build failed: ecs_systems/sdk/sdk\.zig:\d+:\d+: query term \.p: components\.Player is a tag; "
+        r"put it in \.with",
+    ),
+    "bad_field_type": (
+        lambda s: edit(s / "components.zig", "hp: i32 = 100", "hp: i32 = 100, alive: bool = true"),
+        r"build failed: ecs_systems/sdk/sdk\.zig:\d+:\d+: Health\.alive: type bool is not a component field type",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMPILE_ERRORS))
+def test_compile_errors_name_file_line_and_what_is_wrong(
+    case: str, project: Path, reference: dict[str, np.ndarray]
+) -> None:
+    change, pattern = COMPILE_ERRORS[case]
+    game = run_with_edit(project, change)
+    assert re.match(pattern, game.reloader.message), game.reloader.message
+    assert game.reloader.errors and game.reloader.errors[0].line > 0
     assert_same(reference, game.final_state)  # type: ignore[attr-defined]
 
 
@@ -94,19 +139,30 @@ def foreign_libraries(built_project: Path, tmp_path_factory: pytest.TempPathFact
     return {p.stem.removeprefix("lib"): p for p in out.glob("*.so")}
 
 
+@pytest.fixture(scope="module")
+def real_schema(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ComponentSpec]:
+    """The schema of components.zig, as the built components library describes it."""
+    path = built_libraries(built_project / "zig-out")["components"]
+    lib = NativeLibrary.load(path, tmp_path_factory.mktemp("schema"), version=0)
+    try:
+        return lib.info.components
+    finally:
+        lib.close()
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="ELF files")
 @pytest.mark.parametrize("kind", ["junk", "truncated", "arm"])
 def test_foreign_files_are_refused_by_the_canary_and_the_host_survives(
-    kind: str, foreign_libraries: dict[str, Path], tmp_path: Path
+    kind: str, foreign_libraries: dict[str, Path], real_schema: dict[str, ComponentSpec], tmp_path: Path
 ) -> None:
     """The host never dlopens such a file itself: dlopen of a malformed ELF can crash the
     process (a bus error, seen here), which is why the canary always loads first."""
     path = foreign_libraries[kind]
-    world = World(64, 64, seed=1)
+    world = World(64, 64, seed=1, schema=real_schema.values())
     world.spawn(10, spawn.scatter(world.rng, 10, 64, 64))
     worker = CanaryWorker(tmp_path / "copies")
     try:
-        verdict = worker.check(path, worker.world_file(WorldImage.capture(world)), kind)
+        verdict = worker.check(path, worker.world_file(state.capture(world)), kind)
     finally:
         worker.close()
     assert verdict is not None and verdict.startswith(kind), verdict

@@ -17,7 +17,7 @@ from game.app import Game
 from game.cli import PROJECT_ROOT
 from game.controls import KEYS
 from game.render.hud import HudState
-from tests.conftest import assert_same, edit, headless, press, world_state
+from tests.conftest import assert_consistent, assert_same, edit, headless, press, world_state
 
 
 @pytest.fixture
@@ -31,6 +31,11 @@ def game(built_project: Path) -> Iterator[Game]:
 def frames(g: Game, n: int) -> None:
     for _ in range(n):
         g.frame()
+
+
+def column(g: Game, name: str) -> np.ndarray:
+    """Column `name` ("Position.x") of every entity that has it, table by table."""
+    return np.concatenate([t.column(name) for t in g.world.query(name.split(".")[0])])
 
 
 def screen(g: Game) -> np.ndarray:
@@ -58,7 +63,11 @@ def test_error_overlay_shows_file_line_caret_and_backspace_hides_it(project: Pat
     g = Game(headless(project, entities=500))
     try:
         assert g.start()
-        edit(project / "ecs_systems" / "movement.zig", "integrate(py, vy, frame.dt);", "integrate(py, vy, frame.dt)")
+        edit(
+            project / "ecs_systems" / "movement.zig",
+            "integrate(t.pos.y, t.vel.y, w.dt);",
+            "integrate(t.pos.y, t.vel.y, w.dt)",
+        )
         press(g, pygame.K_F5)
         frames(g, 1)
         status = [text for text, _ in g.hud.lines(HudState(0, False, 0, 0), g.pipeline, g.reloader)]
@@ -71,7 +80,7 @@ def test_error_overlay_shows_file_line_caret_and_backspace_hides_it(project: Pat
         caret = next(t for t in text if t.strip() == "^")
         source = text[text.index(caret) - 1]
         column = g.reloader.errors[0].column
-        assert caret.index("^") == column - 1 and source.strip().startswith("integrate(py, vy, frame.dt)")
+        assert caret.index("^") == column - 1 and source.strip().startswith("integrate(t.pos.y, t.vel.y, w.dt)")
         w, h = g.options.size
         shown = screen(g)[20 : w - 20, h - 30 : h - 12]
         assert (shown[..., 0] > shown[..., 2] + 20).mean() > 0.5  # the red panel is there
@@ -94,10 +103,13 @@ def test_number_keys_select_then_switch_a_system_off_and_on(game: Game) -> None:
     press(game, key)
     frames(game, 1)
     assert not game.pipeline.slots["movement"].enabled
-    before = game.world.store.column("pos_x").copy()
+    before = column(game, "Position.x").copy()
     frames(game, 3)
     inside = (before > 1) & (before < game.options.size[0] - 1)
-    np.testing.assert_array_equal(game.world.store.column("pos_x")[inside], before[inside])  # nothing moves
+    assert inside.sum() > 1000
+    np.testing.assert_array_equal(column(game, "Position.x")[inside], before[inside])  # nothing moves
+    selected = [t for t, _ in game.hud.selected_lines(HudState(0, False, 0, 0, selected="movement"), game.pipeline)]
+    assert selected[0].startswith("movement: off") and any("Position" in t and "Velocity" in t for t in selected)
     status = [t for t, _ in game.hud.lines(HudState(0, False, 0, 0), game.pipeline, game.reloader)]
     assert any("movement" in t and t.endswith("off") for t in status), status
     press(game, key)
@@ -129,23 +141,50 @@ def test_speed_keys_and_single_step(game: Game) -> None:
 
 
 def test_rewind_replays_the_same_moment(game: Game) -> None:
+    """The second rewound over spawned entities with the mouse: the replay spawns them again,
+    same ids, same values."""
     frames(game, 60)
     at_60 = world_state(game)
-    frames(game, 60)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(100, 80), rel=(0, 0), buttons=(1, 0, 0)))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(100, 80), button=1))
+    frames(game, 5)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(100, 80), button=1))
+    frames(game, 55)
     at_120 = world_state(game)
+    assert game.world.count == 3000 + 500
     press(game, pygame.K_r)
     frames(game, 1)  # the rewind, then this frame's step
     assert game.world.step == 61
+    assert game.world.count == 3000 + 100  # step 60 replayed: the button was down, 100 spawned again
     frames(game, 59)
     assert_same(at_120, world_state(game))  # the same code replays the same moment
-    assert at_60["ids"].tolist() == at_120["ids"].tolist()
+    assert at_60["t0.entities"].tolist() == at_120["t0.entities"].tolist()
+    assert_consistent(game)
+
+
+def test_escape_quits(game: Game) -> None:
+    game.options.frames = None
+    press(game, pygame.K_ESCAPE)
+    game.run()  # returns once Esc was handled
+    assert not game.running and game.frame_index == 1
 
 
 def test_quick_save_and_quick_load(project: Path) -> None:
-    g = Game(headless(project, entities=1000))
+    """A galaxy (two tables) and short-lived entities: the save holds freed ids too."""
+    g = Game(headless(project, entities=1000, scene="galaxy"))
     try:
         assert g.start()
+        n = 200
+        g.world.spawn(
+            n,
+            {
+                "Position": {"x": np.linspace(5, 300, n), "y": np.full(n, 50.0)},
+                "Velocity": None,
+                "Lifetime": {"seconds": np.linspace(0.05, 0.6, n)},
+            },
+        )
         frames(g, 10)
+        assert 1000 < g.world.count < 1000 + n
         saved = world_state(g)
         saved_step = g.world.step
         press(g, pygame.K_F9)  # saved at the start of the next frame, before its step
@@ -157,6 +196,10 @@ def test_quick_save_and_quick_load(project: Path) -> None:
         assert g.world.step == saved_step
         assert_same(saved, world_state(g))
         assert (project / "saves" / "quick.npz").exists()
+        assert_consistent(g)
+        g.paused = False
+        frames(g, 40)
+        assert g.world.count == 1000  # the loaded timers ran out as before
     finally:
         g.close()
 
@@ -166,12 +209,17 @@ def test_tab_cycles_scenes_and_f12_writes_a_screenshot(project: Path) -> None:
     try:
         assert g.start()
         seen = [g.scene]
+        tables = [sorted(sorted(t.key) for t in g.world.tables if t.count)]
         for _ in range(4):
             press(g, pygame.K_TAB)
             frames(g, 1)
             seen.append(g.scene)
             assert g.world.count == 1000
+            assert_consistent(g)
+            tables.append(sorted(sorted(t.key) for t in g.world.tables if t.count))
         assert seen == ["drift", "galaxy", "fountain", "rain", "drift"]
+        assert ["Color", "Frozen", "Position", "Velocity"] in tables[1]  # the galaxy's frozen core
+        assert tables[2] == [["Color", "Lifetime", "Position", "Velocity"]]  # the fountain's drops
         press(g, pygame.K_F12)
         frames(g, 1)
         shots = list((project / "screenshots").glob("*.png"))
@@ -214,9 +262,9 @@ def test_new_system_command_and_deleting_a_source_unloads_it(project: Path) -> N
         assert g.start()
         assert "gravity" in g.pipeline.slots
         g.pipeline.slots["attractor"].enabled = False
-        before = g.world.store.column("vel_y").copy()
+        before = column(g, "Velocity.y").copy()
         frames(g, 1)
-        after = g.world.store.column("vel_y")
+        after = column(g, "Velocity.y")
         falling = (after - before)[np.abs(before) < 1e3]
         assert np.allclose(np.median(falling), 1.0, atol=0.01)  # 60 px/s² * 1/60 s, bounces aside
         (project / "ecs_systems" / "gravity.zig").unlink()

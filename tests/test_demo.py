@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from game.app import Game
 from game.cli import PROJECT_ROOT
+from game.native.abi import Kind
+from game.native.library import NativeLibrary
 from game.native.platform import built_libraries
+from tests.conftest import edit, headless
 
 
 def demo(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,10 +51,34 @@ def test_a_library_that_is_not_one_is_a_clear_failure(project: Path, tmp_path: P
 
 def test_a_broken_plugin_source_stops_with_the_compiler_error(project: Path) -> None:
     source = project / "ecs_systems" / "plugin_a.zig"
-    source.write_text(
-        source.read_text().replace("fn shutdown() callconv(.c) void {}", "fn shutdown() callconv(.c) void {")
-    )
+    edit(source, "    return sdk.ok;\n}", "    return sdk.ok\n}")
     out = demo(project, "--cycles", "1")
     assert out.returncode == 1
     assert "demo failed: zig build failed: build failed: ecs_systems/plugin_a.zig:" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_demo_plugins_are_bare_and_never_join_the_game(built_project: Path, tmp_path: Path) -> None:
+    """plugin_a and plugin_b are `sdk.bare` libraries of kind demo: they carry the schema but
+    no query, and the game skips them (they are for `--demo` only)."""
+    built = built_libraries(built_project / "zig-out")
+    schema = NativeLibrary.load(built["components"], tmp_path, version=0)
+    try:
+        for name in ("plugin_a", "plugin_b"):
+            lib = NativeLibrary.load(built[name], tmp_path, version=1)
+            try:
+                info = lib.info
+                assert (info.name, info.kind, info.build_id) == (name, Kind.DEMO, 1)
+                assert info.queries == () and info.resources == () and info.has_run
+                assert info.components == schema.info.components
+            finally:
+                lib.close()
+    finally:
+        schema.close()
+    game = Game(headless(built_project, entities=10))
+    try:
+        assert game.start()
+        assert not {"plugin_a", "plugin_b", "components"} & set(game.pipeline.slots)
+        assert game.pipeline.schema_library is not None
+    finally:
+        game.close()
