@@ -237,7 +237,12 @@ def entity_ids() -> np.ndarray:
 
 
 def use_fresh_world(name: str = "sandbox") -> None:
-    """Switches esper to a new, empty world called `name` (dropping an old one of that name)."""
+    """Switches esper to a new, empty world called `name` (dropping an old one of that name).
+    What was queued for the world being left is dropped, not applied: nobody will read it."""
+    global _stale, _pending_ids
+    _pending.clear()
+    _pending_ids = 0
+    _stale = False
     esper.switch_world("default")
     if name in esper.list_worlds():
         esper.delete_world(name)

@@ -35,7 +35,8 @@ def save(world: World, path: Path) -> None:
     write_state(state.capture(world), path)
 
 
-def write_state(ws: WorldState, path: Path) -> None:
+def write_state(ws: WorldState, path: Path, durable: bool = True) -> None:
+    """Writes `ws` atomically; `durable` also waits for the disk (not for scratch files)."""
     meta = dict(ws.meta, format=FORMAT)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -44,7 +45,8 @@ def write_state(ws: WorldState, path: Path) -> None:
             arrays: dict[str, Any] = dict(ws.arrays)
             np.savez(f, **arrays, meta=np.array(json.dumps(meta)))
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

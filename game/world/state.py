@@ -147,10 +147,12 @@ def check(state: WorldState) -> dict[str, ComponentSpec]:
             raise StateError(f"t{i}.entities: an id outside the index range")
         if len(ids) and np.any(generation[index] != (ids >> np.uint64(32)).astype(np.uint32)):
             raise StateError(f"t{i}.entities: an id whose generation does not match the index")
-        if seen[index].any() or len(np.unique(index)) != len(index):
-            bad = describe(int(ids[seen[index]][0])) if seen[index].any() else "an id"
-            raise StateError(f"t{i}.entities: {bad} appears twice (or is also free)")
+        marked = int(np.count_nonzero(seen))
+        if seen[index].any():
+            raise StateError(f"t{i}.entities: {describe(int(ids[seen[index]][0]))} appears twice (or is also free)")
         seen[index] = True
+        if int(np.count_nonzero(seen)) - marked != len(index):  # a count, not a sort: O(n)
+            raise StateError(f"t{i}.entities: an id appears twice")
         for name in names:
             for f in schema[name].fields:
                 col = _array(arrays, f"t{i}.{column_name(name, f.name)}", f.dtype.numpy)
