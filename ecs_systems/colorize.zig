@@ -7,7 +7,8 @@ pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
 
-const Painted = sdk.Query(.{ .vel = .{ c.Velocity, .read }, .color = .{ c.Color, .write } }, .{});
+// Frozen entities keep the colour they were given: they do not move, so speed says nothing.
+const Painted = sdk.Query(.{ .vel = .{ c.Velocity, .read }, .color = .{ c.Color, .write } }, .{ .without = .{c.Frozen} });
 const W = sdk.World(.{ .queries = .{ .painted = Painted }, .resources = .{ .tun = .{ c.Tunables, .read } } });
 
 const api = sdk.system(W, .{ .name = "colorize", .build_id = build_id, .order = 40, .run = run });
