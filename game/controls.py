@@ -13,7 +13,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("-", "-", "slower"),
     ("=", "=", "faster"),
     ("1", "1-9", "select a system; the same number again switches it off / on"),
-    ("r", "R", "rewind one second (the last 5 s are kept)"),
+    ("r", "R", "rewind one second and replay its input (the last 5 s are kept)"),
     ("f9", "F9", "quick-save the world (saves/quick.npz)"),
     ("f10", "F10", "quick-load it"),
     ("tab", "Tab", "next scene (restarts the world)"),
