@@ -130,10 +130,6 @@ def component(
 Schema = Mapping[str, ComponentSpec]
 
 
-def by_name(specs: Iterable[ComponentSpec]) -> dict[str, ComponentSpec]:
-    return {s.name: s for s in specs}
-
-
 @dataclass(frozen=True)
 class Change:
     """One step of a migration: a new component, a new field, or a wider field."""
