@@ -121,11 +121,12 @@ def assert_consistent(game_or_world: Any) -> None:
     assert audit.problems(world) == []
 
 
-def small_schema() -> list[Any]:
-    """A hand-written schema for unit tests that need no compiler (the real one is components.zig)."""
+def small_schema(**changes: Any) -> list[Any]:
+    """A hand-written schema for unit tests that need no compiler (the real one is components.zig),
+    with components replaced by name (or removed: None)."""
     from game.world.schema import DType, component
 
-    return [
+    specs = [
         component("Position", x=DType.F32, y=DType.F32),
         component("Velocity", x=DType.F32, y=DType.F32),
         component("Color", rgb=(DType.U32, 1, float(0x3050FF))),
@@ -135,3 +136,10 @@ def small_schema() -> list[Any]:
         component("Frozen"),
         component("Score", resource=True, value=DType.I64),
     ]
+    by_name = {s.name: s for s in specs}
+    for name, spec in changes.items():
+        if spec is None:
+            del by_name[name]
+        else:
+            by_name[name] = spec
+    return list(by_name.values())

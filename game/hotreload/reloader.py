@@ -205,7 +205,7 @@ class Reloader:
                 if lib.info.kind == Kind.SCHEMA:
                     if name != SCHEMA_LIBRARY:
                         raise HandshakeError(f"{source}: only components.zig may describe the schema")
-                    outcome.changes = self._plan(lib, snap, source)
+                    outcome.changes = plan_migration(snap.schema, lib.info.components, snap.in_use, source)
                     schema = lib.info.components
                     outcome.schema, outcome.schema_library = schema, lib
                     continue
@@ -219,9 +219,6 @@ class Reloader:
             outcome.ready.append(lib)
         if outcome.schema is not None:
             self._check_kept(outcome, snap)
-
-    def _plan(self, lib: NativeLibrary, snap: _Snapshot, source: str) -> list[Change]:
-        return plan_migration(snap.schema, lib.info.components, snap.in_use, source)
 
     def _check_kept(self, outcome: ReloadOutcome, snap: _Snapshot) -> None:
         """A schema change must fit every system that keeps running its current build; if one

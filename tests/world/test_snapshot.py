@@ -19,13 +19,7 @@ from tests.conftest import assert_consistent, assert_same, small_schema, world_s
 
 
 def schema(**changes: ComponentSpec | None) -> list[ComponentSpec]:
-    specs = {s.name: s for s in small_schema()}
-    for name, spec in changes.items():
-        if spec is None:
-            del specs[name]
-        else:
-            specs[name] = spec
-    return list(specs.values())
+    return small_schema(**changes)
 
 
 def make_world(specs: list[ComponentSpec] | None = None, seed: int = 5) -> World:

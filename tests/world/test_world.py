@@ -16,13 +16,7 @@ from tests.conftest import assert_consistent, assert_same, small_schema, world_s
 
 def schema(**changes: ComponentSpec | None) -> dict[str, ComponentSpec]:
     """small_schema() by name, with components replaced (or removed: None)."""
-    specs = {s.name: s for s in small_schema()}
-    for name, spec in changes.items():
-        if spec is None:
-            del specs[name]
-        else:
-            specs[name] = spec
-    return specs
+    return {s.name: s for s in small_schema(**changes)}
 
 
 def make_world(max_entities: int = 1_000_000) -> World:
