@@ -27,3 +27,5 @@ class Options:
     canary: bool = True
     watch: bool = False
     scene: str = "drift"
+    step_timeout: float = 1.0  # seconds one system's call may take before the watchdog stops it
+    autosave: Path | None = None  # None: PROJECT/saves/autosave.npz

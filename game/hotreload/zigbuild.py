@@ -3,14 +3,22 @@
 The Zig toolchain comes from the pinned `ziglang` package, so the same command works on
 Linux, macOS and Windows with no shell. The child runs at low priority so the frame loop
 keeps its core while a build runs.
+
+`zig build` starts processes of its own (the build runner, a compiler per artifact), so
+the build runs in a process group of its own (a new session on POSIX, a new process group
+on Windows): a build that runs past its timeout, a `cancel()` and the interpreter's exit
+kill the whole group, and no compiler outlives the game.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +26,11 @@ from pathlib import Path
 from typing import Any
 
 _ERROR = re.compile(r"^(?P<file>[^\s:][^:\n]*?):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a build may take. The first build on an empty Zig cache takes 80-150 s here (Zig
+compiles its build runner and runtime once), a slow or busy machine several times that;
+a later build takes seconds. Ten minutes kills only a build that is stuck."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +60,15 @@ class BuildResult:
     seconds: float
     errors: tuple[CompileError, ...]
     output: str
+    stopped: str = ""  # why the build was killed (a timeout, a cancel); "" when it ran to its end
 
     @property
     def summary(self) -> str:
         """One line for the log and the HUD."""
         if self.ok:
             return f"build ok in {self.seconds:.2f} s"
+        if self.stopped:
+            return f"build failed: {self.stopped}"
         if self.errors:
             more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
             return f"build failed: {self.errors[0]}{more}"
@@ -77,16 +93,24 @@ def parse_errors(output: str) -> tuple[CompileError, ...]:
 
 
 class ZigBuild:
-    """Builds the project at `project` into `project/zig-out` (or `prefix`)."""
+    """Builds the project at `project` into `project/zig-out` (or `prefix`); a build that
+    takes longer than `timeout` seconds is killed, with its compiler processes."""
 
     def __init__(
-        self, project: Path, optimize: str = "safe", prefix: Path | None = None, zig: Sequence[str] | None = None
+        self,
+        project: Path,
+        optimize: str = "safe",
+        prefix: Path | None = None,
+        zig: Sequence[str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.project = project
         self.optimize = optimize
         self.prefix = prefix or project / "zig-out"
         self.zig = list(zig) if zig is not None else [sys.executable, "-m", "ziglang"]
+        self.timeout = timeout
         self._proc: subprocess.Popen[str] | None = None
+        self._cancelled = False
 
     def command(self, step: str | None = None, extra: Sequence[str] = ()) -> list[str]:
         cmd = [*self.zig, "build"]
@@ -95,10 +119,15 @@ class ZigBuild:
         return [*cmd, f"-Doptimize={self.optimize}", "--prefix", str(self.prefix), "--color", "off", *extra]
 
     def run(self, step: str | None = None, timeout: float | None = None, extra: Sequence[str] = ()) -> BuildResult:
-        """Runs the build to completion. A compiler that cannot start is a failed result, not an exception."""
+        """Runs the build to completion, or for `timeout` seconds (default: `self.timeout`);
+        then it is killed with every process it started. A compiler that cannot start, a
+        build past its timeout and a cancelled build are failed results, not exceptions."""
+        limit = self.timeout if timeout is None else timeout
         start = time.perf_counter()
+        self._cancelled = False
+        stopped = ""
         try:
-            self._proc = subprocess.Popen(
+            proc = subprocess.Popen(
                 self.command(step, extra),
                 cwd=self.project,
                 stdout=subprocess.PIPE,
@@ -106,33 +135,72 @@ class ZigBuild:
                 stdin=subprocess.DEVNULL,
                 text=True,
                 errors="replace",
-                **_low_priority(),
+                **_own_group(),
             )
-            output, _ = self._proc.communicate(timeout=timeout)
-            code = self._proc.returncode
-        except subprocess.TimeoutExpired:
-            self.cancel()
-            output, code = f"zig build did not finish within {timeout} s", -1
         except OSError as exc:
             zig = " ".join(self.zig)
-            output, code = (
-                f"cannot start the Zig compiler ({zig}): {exc.strerror or exc}; reinstall with pip install -e .",
-                -1,
+            output = f"cannot start the Zig compiler ({zig}): {exc.strerror or exc}; reinstall with pip install -e ."
+            return BuildResult(False, -1, time.perf_counter() - start, (), output)
+        self._proc = proc
+        _RUNNING.add(proc)
+        try:
+            output, _ = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            try:
+                output, _ = proc.communicate(timeout=10)  # what it printed before (its pipes are closed now)
+            except subprocess.TimeoutExpired:
+                output = ""
+            stopped = (
+                f"zig build did not finish within {limit:g} s; it was stopped with its compiler processes "
+                "(a stuck build? F5 tries again)"
             )
         finally:
+            _RUNNING.discard(proc)
             self._proc = None
+        if self._cancelled and not stopped:
+            stopped = "zig build was cancelled"
+        code = proc.returncode
         seconds = time.perf_counter() - start
-        return BuildResult(code == 0, code, seconds, parse_errors(output), output)
+        return BuildResult(code == 0 and not stopped, code, seconds, parse_errors(output), output, stopped)
 
     def cancel(self) -> None:
-        """Kills a build in progress (at exit), if there is one."""
+        """Kills a build in progress (at exit) and every process it started, if there is one."""
         proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            self._cancelled = True
+            kill_group(proc)
 
 
-def _low_priority() -> dict[str, Any]:
+_RUNNING: set[subprocess.Popen[str]] = set()  # builds in progress, killed at exit if still running
+_LOCK = threading.Lock()
+
+
+def kill_group(proc: subprocess.Popen[str]) -> None:
+    """Kills `proc` and every process in its group (it leads one: see `_own_group`), then
+    reaps it. Safe to call twice and from two threads."""
+    with _LOCK:
+        if proc.returncode is None:  # not reaped: its pid, so its group id, is still ours
+            if os.name == "posix":
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            else:
+                subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True, check=False)
+                proc.kill()
+    proc.wait()
+
+
+@atexit.register
+def _kill_running() -> None:
+    for proc in list(_RUNNING):
+        kill_group(proc)
+
+
+def _own_group() -> dict[str, Any]:
+    """Popen arguments: a process group of its own, at low priority."""
     if os.name == "posix":
-        return {"preexec_fn": lambda: os.nice(10)}
-    return {"creationflags": getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)}
+        return {"start_new_session": True, "preexec_fn": lambda: os.nice(10)}
+    flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
+    return {"creationflags": flags}

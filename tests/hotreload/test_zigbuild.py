@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from game.hotreload.zigbuild import ZigBuild, parse_errors
+import pytest
+
+from game.hotreload.zigbuild import DEFAULT_TIMEOUT, BuildResult, ZigBuild, parse_errors
 from tests.conftest import edit
 
 SAMPLE = """install
@@ -65,3 +72,108 @@ def test_zig_unit_tests_pass(built_project: Path) -> None:
     assert result.ok, result.output
     declared = sum(p.read_text().count('\ntest "') for p in (built_project / "ecs_systems").rglob("*.zig"))
     assert declared >= 10 and f"{declared}/{declared} tests passed" in result.output, result.output
+
+
+# --- a build that runs too long, and cancel(): the whole process group goes --------------------
+
+
+def group_members(pgid: int) -> list[str]:
+    """Live (not zombie) processes in process group `pgid`, as "pid comm"."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone while we looked
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(f"{stat.parent.name} {comm}")
+    return found
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+SLOW = """const std = @import("std");
+comptime { // minutes of compile-time work: the compiler is still busy when the build is stopped
+    @setEvalBranchQuota(4_000_000_000);
+    var x: u64 = 0;
+    var i: u64 = 0;
+    while (i < 1_000_000_000) : (i += 1) x +%= i *% 2654435761;
+    if (x == 1) @compileError("unreachable");
+}
+"""
+
+
+def slow_build(project: Path, timeout: float) -> ZigBuild:
+    """A build that would take minutes: its build runner starts a compiler for slow.zig,
+    so the build's group holds several processes when it is stopped."""
+    (project / "ecs_systems" / "slow.zig").write_text(SLOW)
+    return ZigBuild(project, timeout=timeout)
+
+
+def watch_group(build: ZigBuild, seen: dict[str, Any], stop: threading.Event) -> None:
+    """Records the build's process group and the most processes seen in it at once."""
+    while not stop.is_set():
+        proc = build._proc
+        if proc is not None:
+            seen["pgid"] = proc.pid
+            members = group_members(proc.pid)
+            if len(members) > len(seen.get("members", [])):
+                seen["members"] = members
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_build_past_its_timeout_is_killed_with_its_compiler_processes(project: Path) -> None:
+    build = slow_build(project, timeout=10)
+    seen: dict[str, Any] = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_group, args=(build, seen, stop))
+    watcher.start()
+    try:
+        result = build.run()
+    finally:
+        stop.set()
+        watcher.join()
+    assert not result.ok and result.stopped
+    assert 10 <= result.seconds < 30
+    assert result.summary.startswith("build failed: zig build did not finish within 10 s; it was stopped with its ")
+    assert "\n" not in result.summary
+    assert len(seen["members"]) >= 2, seen  # zig build and the processes it started: the group was real
+    assert wait_for(lambda: not group_members(seen["pgid"]), 5), group_members(seen["pgid"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_cancel_kills_the_whole_build(project: Path) -> None:
+    build = slow_build(project, timeout=300)
+    results: list[BuildResult] = []
+    runner = threading.Thread(target=lambda: results.append(build.run()))
+    runner.start()
+    try:
+        assert wait_for(lambda: build._proc is not None and len(group_members(build._proc.pid)) >= 2, 60)
+        proc = build._proc
+        assert proc is not None
+        started = time.monotonic()
+        build.cancel()
+        runner.join(30)
+        assert not runner.is_alive() and time.monotonic() - started < 10
+    finally:
+        build.cancel()
+        runner.join(30)
+    (result,) = results
+    assert not result.ok and result.summary == "build failed: zig build was cancelled"
+    assert wait_for(lambda: not group_members(proc.pid), 5), group_members(proc.pid)
+    build.cancel()  # nothing running: harmless
+
+
+def test_the_default_timeout_outlasts_a_first_build() -> None:
+    assert DEFAULT_TIMEOUT >= 4 * 150  # a first build on an empty cache takes 80-150 s here
+    assert ZigBuild(Path("."), timeout=7).timeout == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,58 @@ def test_write_is_atomic_when_the_rename_fails(tmp_path: Path, monkeypatch: pyte
         snapshot.save(make_world(seed=6), path)
     assert path.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
+
+
+def test_a_failed_save_is_one_clear_line_and_the_old_file_stays_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "w.npz"
+    snapshot.save(make_world(), path)
+    old = path.read_bytes()
+
+    def full_disk(f: Any, **arrays: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot.np, "savez", full_disk)
+    with pytest.raises(OSError) as err:
+        snapshot.save(make_world(seed=6), path)
+    assert str(err.value) == f"[Errno 28] cannot save the world to {path}: No space left on device"
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
+
+
+def test_saving_onto_a_directory_fails_clearly_and_leaves_it_whole(tmp_path: Path) -> None:
+    target = tmp_path / "w.npz"
+    target.mkdir()
+    (target / "inside.txt").write_text("kept")
+    with pytest.raises(IsADirectoryError) as err:  # an OSError, its errno kept
+        snapshot.save(make_world(), target)
+    assert str(err.value) == f"[Errno 21] cannot save the world to {target}: Is a directory"
+    assert (target / "inside.txt").read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]  # no temporary file left
+
+
+def test_saving_under_a_file_fails_clearly(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError, match=rf"cannot save the world to {blocker / 'w.npz'}: File exists$"):
+        snapshot.save(make_world(), blocker / "w.npz")
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_saving_into_a_read_only_folder_leaves_the_old_file_whole(tmp_path: Path) -> None:
+    folder = tmp_path / "saves"
+    path = folder / "w.npz"
+    snapshot.save(make_world(), path)
+    old = path.read_bytes()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError, match=rf"cannot save the world to {path}: Permission denied$"):
+            snapshot.save(make_world(seed=6), path)
+        assert path.read_bytes() == old and [p.name for p in folder.iterdir()] == ["w.npz"]
+    finally:
+        folder.chmod(0o755)
 
 
 def test_save_creates_the_folder_and_replaces_an_old_file(tmp_path: Path) -> None:
