@@ -878,13 +878,22 @@ test "the schema describes components.zig" {
 
 /// Panic handler for systems: `pub const panic = sdk.panic;` in each system's root file.
 /// A safety check that fails ("index out of bounds", "integer overflow", ...) writes its
-/// message to stderr and aborts. The default handler pulls in std's I/O, formatting and
+/// message to stderr, keeps it for the host, and traps; the host's guard catches the trap,
+/// sets the build aside and keeps the game running. The default handler pulls in std's I/O, formatting and
 /// stack-trace machinery, which costs seconds of LLVM time on every safe-mode rebuild.
 pub const panic = std.debug.FullPanic(systemPanic);
+
+/// The last panic's message, read by the host after its guarded call catches the trap
+/// (game/native/guard.py names the fault with it). Only the panicking thread writes it.
+export var sdk_panic_message: [256]u8 = undefined;
+export var sdk_panic_length: u32 = 0;
 
 fn systemPanic(msg: []const u8, first_trace_addr: ?usize) noreturn {
     @branchHint(.cold);
     _ = first_trace_addr;
+    const n = @min(msg.len, sdk_panic_message.len);
+    @memcpy(sdk_panic_message[0..n], msg[0..n]);
+    sdk_panic_length = @intCast(n);
     writeStderr("zig system panic: ");
     writeStderr(msg);
     writeStderr("\n");

@@ -16,6 +16,7 @@ from game.world.commands import Op as Op  # the command kinds live with the comm
 
 ABI_VERSION = 2
 MESSAGE_CAPACITY = 1024
+PANIC_CAPACITY = 256
 
 
 class Status(enum.IntEnum):
@@ -105,6 +106,10 @@ typedef struct {
 } Api;
 
 const Api *plugin_entry(void);
+
+/* Kept by sdk.panic for the host to read after a guarded call ends in a trap. */
+extern uint8_t sdk_panic_message[256];
+extern uint32_t sdk_panic_length;
 """
 
 ffi = cffi.FFI()

@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from game.native import guard
 from game.world.schema import ComponentSpec
 from game.world.state import WorldState, schema_to_json
 from game.world.world import World
@@ -83,6 +84,7 @@ class CanaryWorker:
             "copies": str(self.copies),
             "source": name,
             "schema": schema_to_json(schema) if schema is not None else None,
+            "bound": guard.bound(),
         }
         assert proc.stdin is not None and self._stderr is not None
         mark = self._stderr.tell()
@@ -92,7 +94,7 @@ class CanaryWorker:
         except OSError:
             return self._died(proc, name, mark)
         try:
-            line = self._lines.get(timeout=self.timeout)
+            line = self._lines.get(timeout=max(self.timeout, 2 * guard.bound() + 1))  # the guard ends a hang first
         except queue.Empty:
             line = ""  # silence: the system is stuck
         if line == "":
@@ -147,13 +149,14 @@ def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
 def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     from game.native import handshake
     from game.native.abi import Kind
-    from game.native.errors import HandshakeError, LoadError, SystemRunError
+    from game.native.errors import HandshakeError, LoadError, SystemFault, SystemRunError
     from game.native.input import InputState
     from game.native.library import NativeLibrary
     from game.native.system import NativeSystem
     from game.world import commands, registry, state
     from game.world.snapshot import read_state
 
+    guard.install(float(job.get("bound", guard.DEFAULT_BOUND)))  # a hang ends as the game's would
     registry.use_fresh_world()
     image = read_state(Path(job["world"]))  # checked in full: it costs a few ms, and a worker must not trust a file
     width, height = image.meta["size"]
@@ -181,6 +184,9 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
             if batch is not None:
                 commands.apply(world, lib.info.name, batch)
             world.step += 1
+        _exercise_hooks(lib, world.step)
+    except SystemFault as exc:
+        return {"ok": False, "error": f"{job['source']}: canary caught {exc}"}
     except HandshakeError as exc:
         return {"ok": False, "error": str(exc)}
     except SystemRunError as exc:
@@ -188,6 +194,19 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     finally:
         lib.close()
     return {"ok": True}
+
+
+def _exercise_hooks(lib: Any, step: int) -> None:
+    """The entry points a swap calls besides `run`: state out, the same state back in, shutdown.
+    A fault in any of them is caught here, before the game ever runs the build."""
+    from game.native.abi import ffi
+
+    if lib.info.has_state_hooks:
+        capacity = 1 << 20
+        buf, length = ffi.new("uint8_t[]", capacity), ffi.new("uint64_t *")
+        if lib.save_state(buf, capacity, length, step) == 0 and length[0] <= capacity:
+            lib.load_state(buf, length[0], lib.info.state_version, step)
+    lib.shutdown(step)
 
 
 def main() -> None:

@@ -13,3 +13,22 @@ class HandshakeError(ValueError):
 
 class SystemRunError(RuntimeError):
     """A system's `run` returned a non-zero status; the message includes its own words."""
+
+
+class LoadFault(LoadError):
+    """`plugin_entry` faulted (or hung) while the library was loaded; `fault` says how."""
+
+    def __init__(self, message: str, fault: object) -> None:
+        super().__init__(message)
+        self.fault = fault
+
+
+class SystemFault(RuntimeError):
+    """A system's code faulted, hung or was interrupted in one of its entry points (see
+    game/native/guard.py); `name` is the system, `fault` the guard's account of it."""
+
+    def __init__(self, name: str, fault: object, step: int) -> None:
+        super().__init__(f"{name}: {fault} at step {step}")
+        self.name = name
+        self.fault = fault
+        self.step = step

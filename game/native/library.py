@@ -8,6 +8,7 @@ overwrite a DLL that is in use. `close()` dlcloses and deletes the copy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -19,14 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from game.native.abi import LAYOUT, Access, Kind, ffi
-from game.native.errors import LoadError
+from game.native import guard
+from game.native.abi import ABI_VERSION, LAYOUT, PANIC_CAPACITY, Access, Kind, ffi
+from game.native.errors import LoadError, LoadFault, SystemFault
 from game.world.schema import ComponentSpec, DType, FieldSpec
 
 MAX_SCHEMA = 64
 MAX_FIELDS = 64
 MAX_QUERIES = 32
 MAX_TERMS = 32
+MAX_NAME = 255  # bytes of a name read from a library
 _COPY = re.compile(r"^(?P<name>.+)\.v(?P<version>\d+)\.(?P<pid>\d+)\.(so|dll|dylib)$")
 
 
@@ -80,6 +83,7 @@ class SystemInfo:
     has_state_hooks: bool = False
     has_run: bool = True
     has_shutdown: bool = True
+    problems: tuple[str, ...] = ()  # what `read_info` refused to read; the handshake refuses the library
 
     @property
     def is_game_system(self) -> bool:
@@ -135,11 +139,41 @@ class NativeLibrary:
             raise LoadError(
                 f"{source.name}: exports no plugin_entry; every system must `export fn plugin_entry`"
             ) from None
-        api = entry()
+        try:
+            api = ffi.cast(
+                "const Api *", guard.call("plugin_entry", guard.address(entry), panic=lambda: panic_message(handle))
+            )
+        except guard.Fault as fault:
+            _dispose(handle, copy)
+            raise LoadFault(f"{source.name}: {fault}", fault) from None
         if api == ffi.NULL:
             _dispose(handle, copy)
             raise LoadError(f"{source.name}: plugin_entry returned NULL; it must return a pointer to its sdk.Api")
         return cls(source, copy, handle, api, read_info(api), digest, version)
+
+    def panic_message(self) -> str:
+        return panic_message(self.handle)
+
+    def shutdown(self, step: int) -> None:
+        """Calls `shutdown`, guarded. Raises SystemFault."""
+        if self.api.shutdown != ffi.NULL:
+            self._guarded("shutdown", self.api.shutdown, step)
+
+    def save_state(self, buf: Any, cap: int, length: Any, step: int) -> int:
+        """`save_state(buf, cap, &length)`, guarded: its status. Raises SystemFault."""
+        return guard.int32(self._guarded("save_state", self.api.save_state, step, buf, cap, length))
+
+    def load_state(self, buf: Any, length: int, version: int, step: int) -> int:
+        """`load_state(buf, length, version)`, guarded: its status. Raises SystemFault."""
+        return guard.int32(self._guarded("load_state", self.api.load_state, step, buf, length, version))
+
+    def _guarded(self, entry: str, fn: Any, step: int, *args: Any) -> int:
+        """One guarded call of `fn` (pointers passed as addresses); a fault becomes SystemFault."""
+        raw = [a if isinstance(a, int) else guard.address(a) for a in args]
+        try:
+            return guard.Caller(entry, guard.address(fn), self.panic_message)(*raw)
+        except guard.Fault as fault:
+            raise SystemFault(self.info.name, fault, step) from None
 
     def close(self) -> None:
         """dlcloses the library and deletes its copy. Safe to call twice."""
@@ -179,10 +213,26 @@ def probe(path: Path, copies: Path, timeout: float = 30.0) -> str | None:
 
 
 def read_info(api: Any) -> SystemInfo:
-    """Copies the Api struct's fields into Python values. Counts are clamped: a library's
-    numbers are untrusted."""
+    """Copies the Api struct's fields into Python values. Everything in it is untrusted:
+    names are read up to MAX_NAME bytes and escaped (`_string`); an array whose count is
+    past its bound (MAX_SCHEMA, MAX_FIELDS, MAX_QUERIES, MAX_TERMS), or NULL with a count,
+    is not read at all but named in `problems`, which `handshake.check_abi` refuses. Under
+    another ABI version or Api size only the header is read: nothing after it is where
+    this host would look, and `check_abi` refuses the library on the header alone."""
+    header = SystemInfo(
+        abi_version=int(api.abi_version),
+        api_size=int(api.api_size),
+        name=_string(api.name),
+        build_id=int(api.build_id),
+        kind=int(api.kind),
+        order=int(api.order),
+    )
+    if header.abi_version != ABI_VERSION or header.api_size != ffi.sizeof("Api"):
+        return header
+    problems: list[str] = []
     schema = tuple(
-        _component(api.schema[i]) for i in range(min(int(api.schema_count), MAX_SCHEMA)) if api.schema != ffi.NULL
+        _component(decl, f"Api.schema[{i}]", problems)
+        for i, decl in enumerate(_entries(api, "Api", "schema", "schema_count", MAX_SCHEMA, problems))
     )
     names = [c.name for c in schema]
 
@@ -193,52 +243,75 @@ def read_info(api: Any) -> SystemInfo:
     queries = tuple(
         QueryInfo(
             _string(q.name),
-            tuple(term(q.terms[j]) for j in range(min(int(q.term_count), MAX_TERMS)) if q.terms != ffi.NULL),
+            tuple(term(t) for t in _entries(q, f"Api.queries[{i}]", "terms", "term_count", MAX_TERMS, problems)),
         )
-        for q in (api.queries[i] for i in range(min(int(api.query_count), MAX_QUERIES)) if api.queries != ffi.NULL)
+        for i, q in enumerate(_entries(api, "Api", "queries", "query_count", MAX_QUERIES, problems))
     )
-    resources = tuple(
-        term(api.resources[i]) for i in range(min(int(api.resource_count), MAX_TERMS)) if api.resources != ffi.NULL
-    )
-    layout = tuple((name, int(getattr(api.layout, name))) for name in LAYOUT)
-    return SystemInfo(
-        abi_version=int(api.abi_version),
-        api_size=int(api.api_size),
-        name=_string(api.name),
-        build_id=int(api.build_id),
-        kind=int(api.kind),
-        order=int(api.order),
+    resources = tuple(term(t) for t in _entries(api, "Api", "resources", "resource_count", MAX_TERMS, problems))
+    return dataclasses.replace(
+        header,
         schema=schema,
         queries=queries,
         resources=resources,
-        layout=layout,
+        layout=tuple((name, int(getattr(api.layout, name))) for name in LAYOUT),
         state_version=int(api.state_version),
         has_state_hooks=api.save_state != ffi.NULL and api.load_state != ffi.NULL,
         has_run=api.run != ffi.NULL,
         has_shutdown=api.shutdown != ffi.NULL,
+        problems=tuple(problems),
     )
 
 
-def _component(decl: Any) -> ComponentSpec:
+def _entries(owner: Any, where: str, array: str, count: str, bound: int, problems: list[str]) -> list[Any]:
+    """The entries of C array `owner.array`, `owner.count` of them; none, and a problem
+    naming the field, when the count is past `bound` or the array is NULL with a count:
+    the count is checked before it indexes the library's memory."""
+    n = int(getattr(owner, count))
+    if n > bound:
+        problems.append(f"{where}.{count} is {n}; the host reads at most {bound}")
+        return []
+    pointer = getattr(owner, array)
+    if n and pointer == ffi.NULL:
+        problems.append(f"{where}.{array} is NULL but {where}.{count} is {n}")
+        return []
+    return [pointer[i] for i in range(n)]
+
+
+def panic_message(handle: Any) -> str:
+    """The message of the library's last Zig panic (`sdk.panic` keeps it), escaped; "" if none."""
+    try:
+        length = min(int(handle.sdk_panic_length), PANIC_CAPACITY)
+        raw = bytes(ffi.buffer(handle.sdk_panic_message, length))
+    except (AttributeError, ffi.error):
+        return ""
+    return escape(raw)
+
+
+def escape(raw: bytes, limit: int = 512) -> str:
+    """Untrusted bytes from a system as one printable line: invalid UTF-8, NUL and other
+    control characters escaped, at most `limit` characters."""
+    text = raw[: limit * 4].decode("utf-8", "backslashreplace")
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _component(decl: Any, where: str, problems: list[str]) -> ComponentSpec:
     fields = tuple(
-        FieldSpec(
-            _string(f.name),
-            DType(int(f.dtype)) if int(f.dtype) in DType._value2member_map_ else DType.U8,
-            int(f.width),
-            float(f.default_value),
-            int(f.offset),
-        )
+        FieldSpec(_string(f.name), DType(int(f.dtype)), int(f.width), float(f.default_value), int(f.offset))
         if int(f.dtype) in DType._value2member_map_
         else FieldSpec(f"{_string(f.name)}#bad-dtype-{int(f.dtype)}", DType.U8, 0)
-        for f in (decl.fields[j] for j in range(min(int(decl.field_count), MAX_FIELDS)) if decl.fields != ffi.NULL)
+        for f in _entries(decl, where, "fields", "field_count", MAX_FIELDS, problems)
     )
     return ComponentSpec(_string(decl.name), fields, int(decl.size), bool(decl.is_resource))
 
 
 def _string(ptr: Any) -> str:
+    """A name from the library: at most MAX_NAME bytes are read (a longer name is cut and
+    ends in "..."), invalid UTF-8 and control characters escaped (`escape`)."""
     if ptr == ffi.NULL:
         return ""
-    return ffi.string(ptr, 256).decode("utf-8", "replace")  # type: ignore[no-any-return]
+    raw: bytes = ffi.string(ptr, MAX_NAME + 1)
+    return escape(raw[:MAX_NAME]) + ("..." if len(raw) > MAX_NAME else "")
 
 
 def _dispose(handle: Any, copy: Path) -> None:

@@ -16,8 +16,9 @@ from typing import Any
 import esper
 import numpy as np
 
+from game.native import guard
 from game.native.abi import COMMAND_DTYPE, MESSAGE_CAPACITY, Kind, Status, ffi
-from game.native.errors import SystemRunError
+from game.native.errors import SystemFault, SystemRunError
 from game.native.input import InputState
 from game.native.library import NativeLibrary
 from game.world.commands import Batch, decode
@@ -56,7 +57,10 @@ class NativeSystem(esper.Processor):
         self._data: Any = None
         self._allocate_commands(COMMAND_RECORDS, COMMAND_DATA)
         self._bound_to: tuple[int, int] | None = None
-        self._run = library.api.run
+        self._run = guard.Caller(
+            "render" if self.is_render else "run", guard.address(library.api.run), library.panic_message
+        )
+        self._frame_address = guard.address(self._frame)
         self._step = -1
         self._dt = -1.0
         self._size: tuple[int, int] = (-1, -1)
@@ -142,7 +146,12 @@ class NativeSystem(esper.Processor):
             t.pixels = ffi.cast("uint8_t *", target[0])
             t.width, t.height, t.pitch = target[1], target[2], target[3]
         start = time.perf_counter()
-        status = self._run(frame)
+        try:
+            status = guard.int32(self._run(self._frame_address))
+        except guard.Fault as fault:
+            frame.message_len = 0
+            self.take_commands()  # a faulted step's commands are not applied
+            raise SystemFault(self.name, fault, world.step) from None
         self.last_ms = (time.perf_counter() - start) * 1000.0
         if status != Status.OK:
             message = self._describe_failure(status)
@@ -174,5 +183,5 @@ class NativeSystem(esper.Processor):
         return f"{self.name}: run returned {status} ({label}){': ' + said if said else ''}"
 
     def shutdown(self) -> None:
-        """Calls the system's `shutdown` (once, before its library is closed)."""
-        self.library.api.shutdown()
+        """Calls the system's `shutdown` (once, before its library is closed). Raises SystemFault."""
+        self.library.shutdown(self.world.step)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from game.world import memory
+
 
 class DType(enum.IntEnum):
     """Element types a field may hold; the numbers are the ABI's (`sdk.DType`)."""
@@ -73,7 +75,7 @@ class FieldSpec:
 
     def allocate(self, rows: int) -> np.ndarray:
         shape = (rows,) if self.width == 1 else (rows, self.width)
-        return np.full(shape, self.default, dtype=self.dtype.numpy)
+        return memory.column(shape, self.dtype.numpy, self.default)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
+from game.world import memory
 from game.world.entities import Ids
 from game.world.schema import ComponentSpec, FieldSpec
 
@@ -36,7 +37,7 @@ class Table:
             column_name(c.name, f.name): f for c in self.specs.values() for f in c.fields
         }
         self.columns = {name: f.allocate(self.capacity) for name, f in self.fields.items()}
-        self.entities: Ids = np.zeros(self.capacity, dtype=np.uint64)
+        self.entities: Ids = memory.column((self.capacity,), np.uint64)
 
     @property
     def label(self) -> str:
@@ -60,7 +61,7 @@ class Table:
             grown = self.fields[name].allocate(capacity)
             grown[: self.count] = col[: self.count]
             self.columns[name] = grown
-        ids = np.zeros(capacity, dtype=np.uint64)
+        ids = memory.column((capacity,), np.uint64)
         ids[: self.count] = self.entities[: self.count]
         self.entities = ids
         self.capacity = capacity
