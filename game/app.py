@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from game.native import guard
 from game.native.input import KEY_NUMBER
 from game.options import Options
 
@@ -55,6 +56,8 @@ class Game:
         pygame.display.init()
         pygame.font.init()
         self.screen = pygame.display.set_mode(options.size)
+        # After SDL's init, so the guard passes SIGTERM on to SDL's handler (a quit event).
+        guard.install(options.step_timeout)
         pygame.display.set_caption("ECS sandbox: edit ecs_systems/*.zig, press F5 (F1: keys)")
         self.clock = pygame.time.Clock()
 
@@ -67,11 +70,20 @@ class Game:
         self.inputs = InputState()
         self.pipeline = Pipeline(self.world, self.inputs)
         esper.add_processor(MouseSpawner(self.world, self.inputs, self.pipeline.commands), priority=-MouseSpawner.order)
-        self.reloader = Reloader(options.project, self.pipeline, options.optimize, canary=options.canary)
+        self.history = History()
+        self.autosave = options.autosave if options.autosave is not None else options.project / "saves" / "autosave.npz"
+        self.reloader = Reloader(
+            options.project,
+            self.pipeline,
+            options.optimize,
+            canary=options.canary,
+            history=self.history,
+            autosave=self.autosave,
+        )
+        self.pipeline.on_fault = lambda fault: self.reloader.recovery.save_world()
         self.watcher = SourceWatcher(options.project / "ecs_systems")
         if options.watch:
             self.watcher.start()
-        self.history = History()
         self.speed = Speed()
         self.renderer = Renderer(options.size)
         self.hud = Hud()
@@ -137,7 +149,11 @@ class Game:
         if self.options.load_world is not None:
             from game.world import snapshot
 
-            snapshot.load(self.options.load_world, self.world)
+            self.replay = deque(snapshot.load(self.options.load_world, self.world))
+            if self.replay:
+                log.info(
+                    "%s is an autosave: replaying its last %d recorded steps", self.options.load_world, len(self.replay)
+                )
         else:
             self._spawn_scene()
         log.info(
@@ -178,7 +194,7 @@ class Game:
             undone = self.reloader.step(DT, self.replay.popleft() if self.replay else None)
             if undone is not None:  # a new build was rolled back: its checkpoints are not this world's past
                 self.history.forget_after(undone)
-            self.history.record(self.world, self.pipeline.last_input)
+            self.history.record(self.world, self.pipeline.last_input, self.pipeline.epoch)
         self.draw()
         self.frame_index += 1
         self.work_ms = (time.perf_counter() - start) * 1000.0  # the frame's work, without the pacing wait
@@ -234,10 +250,9 @@ class Game:
             return
         name = names[number - 1]
         if self.selected == name:
-            slot = self.pipeline.slots[name]
-            slot.enabled = not slot.enabled
-            self.hud.toast(f"{name} {'on' if slot.enabled else 'off'}")
-            log.info("%s switched %s", name, "on" if slot.enabled else "off")
+            on = self.pipeline.toggle(name)
+            self.hud.toast(f"{name} {'on' if on else 'off'}")
+            log.info("%s switched %s", name, "on" if on else "off")
         self.selected = name
 
     def rewind(self) -> None:
@@ -263,7 +278,12 @@ class Game:
         from game.world import snapshot
 
         path = self.options.project / "saves" / "quick.npz"
-        snapshot.save(self.world, path)
+        try:
+            snapshot.save(self.world, path)
+        except OSError as exc:  # the previous quick save is left whole
+            self.hud.toast(f"cannot save: {exc.strerror or exc}")
+            log.error("quick-save to %s failed: %s", path, exc.strerror or exc)
+            return
         self.hud.toast(f"saved {self.world.count:,} entities")
         log.info("quick-saved %d entities to %s", self.world.count, path)
 
@@ -272,14 +292,14 @@ class Game:
 
         path = self.options.project / "saves" / "quick.npz"
         try:
-            snapshot.load(path, self.world)
+            replay = snapshot.load(path, self.world)
         except snapshot.WorldFileError as exc:
             self.hud.toast(f"cannot load: {exc}")
             log.error("quick-load: %s", exc)
             return
         self.reloader.end_probation()
         self.history.clear()
-        self.replay.clear()
+        self.replay = deque(replay)
         self.hud.toast(f"loaded step {self.world.step}")
         log.info("quick-loaded %s", path)
 
@@ -333,9 +353,14 @@ class Game:
             log.info("exit: cancelling the build in progress")
         self.watcher.stop()
         self.reloader.close()
-        if self.options.save_world is not None:
-            snapshot.save(self.world, self.options.save_world)
-            log.info("saved %d entities to %s", self.world.count, self.options.save_world)
+        if self.pipeline.torn and not self.reloader.recovery.restore_torn(DT):
+            log.error("exit in the middle of a step, and no checkpoint to restore: the world is not saved")
+        elif self.options.save_world is not None:
+            try:
+                snapshot.save(self.world, self.options.save_world)
+                log.info("saved %d entities to %s", self.world.count, self.options.save_world)
+            except OSError as exc:
+                log.error("cannot save the world to %s: %s", self.options.save_world, exc.strerror or exc)
         self.pipeline.close()
         self.pygame.quit()
 
@@ -354,7 +379,10 @@ def run(options: Options) -> int:
         if not started and options.headless:
             log.error("no system could be built or loaded; see the errors above")
             return 2
-        game.run()
+        try:
+            game.run()
+        except KeyboardInterrupt:
+            log.info("interrupted (Ctrl+C): closing")
     finally:
         game.close()
     log.info("exit after %d frames, %d entities", game.frame_index, game.world.count)

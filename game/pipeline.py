@@ -18,18 +18,26 @@ after a reload) raises ProbationFailure instead, so the reloader can roll it bac
 
 Each slot keeps the system's previous build loaded: `flip` swaps back to it at once.
 Private plugin state travels with every swap (old build's save_state -> new build's load_state).
+
+Every call into system code is guarded (game/native/guard.py). A fault in `run` ends the
+step with SystemFault (the reloader repairs the world and retries the step, see
+game/hotreload/recovery.py); a fault anywhere else (render, save_state, load_state,
+shutdown) is handled here. Either way the faulting build is set aside: `set_aside` keeps
+its digest, no code of it runs again, and the system goes back to its previous build or
+is switched off.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import esper
 
 from game.native.abi import Kind, Status, ffi
-from game.native.errors import SystemRunError
+from game.native.errors import SystemFault, SystemRunError
 from game.native.input import InputState
 from game.native.library import NativeLibrary
 from game.native.system import NativeSystem
@@ -63,6 +71,8 @@ class SystemSlot:
     avg_ms: float = 0.0
     warning: str | None = None
     warning_step: int = -1
+    faulted: bool = False
+    """The live build faulted and is never called again (not even its shutdown)."""
 
 
 class Pipeline:
@@ -79,10 +89,23 @@ class Pipeline:
         self.warning_step = -1
         self.schema_library: NativeLibrary | None = None
         self.last_input = b""
+        self.set_aside: dict[str, str] = {}
+        """Digests of builds that faulted, with why: never loaded again (a changed source
+        makes a different build)."""
+        self.faults: list[SystemFault] = []
+        self.torn = False
+        """A step began and did not end: the world's columns may be half-written."""
+        self.epoch = 0
+        """Bumped by every change of the code a step runs (install, flip, remove, set aside,
+        switching a system on or off): a replay is exact only within one epoch."""
+        self.on_fault: Callable[[SystemFault], None] | None = None
+        """Called after a fault outside `run` was dealt with (the app autosaves)."""
 
     @property
     def render(self) -> SystemSlot | None:
-        return next((s for s in self.slots.values() if s.system.is_render), None)
+        """The render system that draws: the first by order that is on and has not failed."""
+        renders = [s for s in self.slots.values() if s.system.is_render]
+        return next((s for s in renders if s.error is None and s.enabled), renders[0] if renders else None)
 
     def digests(self) -> dict[str, str]:
         """Library digest of every live system, by library name."""
@@ -95,15 +118,21 @@ class Pipeline:
         """Makes `library` live. A system of the same name hands over its state, is shut
         down and kept loaded as the previous build (the one before it is closed)."""
         info = library.info
-        system = NativeSystem(library, self.world, self.inputs)
         old = self.slots.get(info.name)
         previous = None
+        self.epoch += 1
         if old is not None:
-            transfer_state(old.system.library, library)
-            self._retire(old.system)
+            faulted = old.faulted
+            if not faulted:
+                faulted = not self._transfer(old.system.library, library)  # raises: the new build's load_state
+            retired = self._retire(old.system, faulted=faulted)
             if old.previous is not None:
                 old.previous.close()
-            previous = old.system.library
+            if retired:
+                previous = old.system.library
+            else:
+                old.system.library.close()
+        system = NativeSystem(library, self.world, self.inputs)
         if info.kind == Kind.SIMULATION:
             esper.add_processor(system, priority=-info.order)
         self.slots[info.name] = SystemSlot(system, previous=previous, on_probation=probation)
@@ -118,7 +147,11 @@ class Pipeline:
         current = slot.system.library
         back = slot.previous
         slot.previous = None
-        self.install(back)
+        try:
+            self.install(back)
+        except SystemFault:
+            back.close()  # its load_state faulted (set aside); the current build keeps running
+            return False
         if discard_current:
             restored = self.slots[name]
             if restored.previous is current:
@@ -129,24 +162,99 @@ class Pipeline:
     def remove(self, name: str) -> None:
         """Shuts down and unloads system `name` (and its previous build). Raises KeyError if absent."""
         slot = self.slots.pop(name)
-        self._retire(slot.system)
+        self.epoch += 1
+        self._retire(slot.system, faulted=slot.faulted)
         slot.system.library.close()
         if slot.previous is not None:
             slot.previous.close()
 
-    def _retire(self, system: NativeSystem) -> None:
+    def toggle(self, name: str) -> bool:
+        """Switches system `name` off or on; returns whether it is now on."""
+        slot = self.slots[name]
+        slot.enabled = not slot.enabled
+        self.epoch += 1
+        return slot.enabled
+
+    def mark_faulted(self, fault: SystemFault) -> None:
+        """The live build of `fault.name` faulted: set aside, and none of its code runs again
+        (a flip away from it skips its save_state and shutdown)."""
+        slot = self.slots[fault.name]
+        self._record(slot.system.library, fault)
+        slot.faulted = True
+
+    def _retire(self, system: NativeSystem, faulted: bool = False) -> bool:
+        """Takes `system` out of the step and calls its shutdown (not when its build faulted);
+        False when shutdown faulted: that build is set aside."""
         if system in esper._processors:
             esper._processors.remove(system)
             esper._processors_dict.pop(type(system), None)
-        system.shutdown()
+        if faulted:
+            return False
+        try:
+            system.shutdown()
+        except SystemFault as fault:
+            self._record(system.library, fault)
+            return False
+        return True
+
+    def _transfer(self, old: NativeLibrary, new: NativeLibrary) -> bool:
+        """State from `old` to `new`. A fault in old's save_state sets old aside (the state is
+        dropped): False. One in new's load_state is raised: the swap does not happen."""
+        try:
+            transfer_state(old, new, self.world.step)
+        except SystemFault as fault:
+            entry = getattr(fault.fault, "entry", "")
+            if entry != "save_state":
+                self._record(new, fault)
+                raise
+            self._record(old, fault)
+            log.warning("%s: the new build starts with fresh state", new.info.name)
+            return False
+        return True
+
+    def _record(self, library: NativeLibrary, fault: SystemFault) -> None:
+        """Sets `library`'s build aside: logged, kept in `set_aside` and `faults`."""
+        self.faults.append(fault)
+        self.set_aside[library.digest] = str(fault)
+        self.warning, self.warning_step = f"{fault}; build {library.info.build_id} set aside", self.world.step
+        log.error("FAULT %s; build %d (v%d) set aside", fault, library.info.build_id, library.version)
+
+    def set_aside_live(self, fault: SystemFault) -> str:
+        """The live build of `fault.name` faulted: it is set aside without running any more of
+        its code, and the system goes back to its previous build, or is switched off.
+        Returns what became of the system."""
+        slot = self.slots[fault.name]
+        bad = slot.system.library
+        self.epoch += 1
+        self._record(bad, fault)
+        self._retire(slot.system, faulted=True)
+        back = slot.previous
+        if back is not None and back.digest not in self.set_aside:
+            system = NativeSystem(back, self.world, self.inputs)
+            if back.info.kind == Kind.SIMULATION:
+                esper.add_processor(system, priority=-back.info.order)
+            self.slots[fault.name] = SystemSlot(system, enabled=slot.enabled)
+            bad.close()
+            outcome = f"back to build {back.info.build_id} (v{back.version})"
+        else:
+            if back is not None:
+                back.close()
+            slot.previous = None
+            slot.faulted = True
+            slot.on_probation = False
+            slot.error = f"{fault}; switched off: it has no earlier good build (fix it, then F5)"
+            outcome = "switched off (no earlier good build)"
+        log.error("%s: %s", fault.name, outcome)
+        return outcome
 
     def close(self) -> None:
-        """Shuts down and unloads every system, every kept previous build, and the schema library."""
+        """Shuts down and unloads every system, every kept previous build, and the schema library.
+        A shutdown that faults is logged; the rest still close."""
         if self.schema_library is not None:
             self.schema_library.close()
             self.schema_library = None
         for slot in self.slots.values():
-            self._retire(slot.system)
+            self._retire(slot.system, faulted=slot.faulted)
             slot.system.library.close()
             if slot.previous is not None:
                 slot.previous.close()
@@ -162,6 +270,7 @@ class Pipeline:
             self.inputs.load(recorded_input)
         self.last_input = self.inputs.snapshot()
         ran: list[NativeSystem] = []
+        self.torn = True
         try:
             for processor in list(esper._processors):
                 if isinstance(processor, NativeSystem):
@@ -171,7 +280,7 @@ class Pipeline:
                     start = time.perf_counter()
                     processor.process(dt)
                     self.python_ms[type(processor).__name__] = (time.perf_counter() - start) * 1000.0
-        except ProbationFailure:
+        except (ProbationFailure, SystemFault):
             self.inputs.end_step()
             self.commands.take()
             for system in ran:
@@ -180,6 +289,7 @@ class Pipeline:
         self.apply_commands(ran)
         self.world.step += 1
         self.inputs.end_step()
+        self.torn = False
 
     def apply_commands(self, systems: list[NativeSystem]) -> None:
         """The step's commands: the Python systems' first, then each native system's in order."""
@@ -228,23 +338,29 @@ class Pipeline:
             slot.error = str(exc)
             log.error("%s; drawing is off until it is rebuilt (F5)", exc)
             return False
+        except SystemFault as fault:
+            self.set_aside_live(fault)  # the world is untouched: a render system's commands are dropped
+            if self.on_fault is not None:
+                self.on_fault(fault)
+            return False
         self.apply_commands([slot.system])  # between steps: a render system's commands apply at once
         return True
 
 
-def transfer_state(old: NativeLibrary, new: NativeLibrary) -> None:
+def transfer_state(old: NativeLibrary, new: NativeLibrary, step: int = 0) -> None:
     """Carries private state from `old` to `new` when both have the hooks; a state the new
-    build refuses (or one that does not fit) is dropped with a warning, never a crash."""
+    build refuses (or one that does not fit) is dropped with a warning, never a crash.
+    Raises SystemFault when either hook faults."""
     if not (old.info.has_state_hooks and new.info.has_state_hooks):
         return
     buf = ffi.new("uint8_t[]", STATE_CAPACITY)
     length = ffi.new("uint64_t *")
-    status = old.api.save_state(buf, STATE_CAPACITY, length)
+    status = old.save_state(buf, STATE_CAPACITY, length, step)
     name = new.info.name
     if status != Status.OK or length[0] > STATE_CAPACITY:
         log.warning("%s: save_state returned %d (%d bytes); state dropped", name, status, length[0])
         return
-    status = new.api.load_state(buf, length[0], old.info.state_version)
+    status = new.load_state(buf, length[0], old.info.state_version, step)
     if status != Status.OK:
         log.warning(
             "%s: load_state refused %d bytes of state version %d (status %d); the new build starts fresh",

@@ -38,15 +38,15 @@ CATALOGUE = {
         r"refused: .*plugin_entry returned NULL; it must return a pointer to its sdk\.Api",
     ),
     "null_run": (
-        system("norun", "    _ = w;", lie="    a.run = null;"),
+        system("null_run", "    _ = w;", lie="    a.run = null;"),
         r"refused: ecs_systems/null_run\.zig: the Api's run is NULL; build the Api with sdk\.system",
     ),
     "null_shutdown": (
-        system("noshutdown", "    _ = w;", lie="    a.shutdown = null;"),
+        system("null_shutdown", "    _ = w;", lie="    a.shutdown = null;"),
         r"refused: ecs_systems/null_shutdown\.zig: the Api's shutdown is NULL; build the Api with sdk\.system",
     ),
     "unknown_kind": (
-        system("kindless", "    _ = w;").replace(  # sdk.Kind has no 7: patched in at run time
+        system("unknown_kind", "    _ = w;").replace(  # sdk.Kind has no 7: patched in at run time
             "    return &api;",
             "    patched = api;\n    @as(*u32, @ptrCast(&patched.kind)).* = 7;\n    return &patched;",
         )
@@ -54,20 +54,20 @@ CATALOGUE = {
         r"refused: ecs_systems/unknown_kind\.zig: unknown kind 7; expected 0-3",
     ),
     "schema_not_from_components": (
-        system("impostor", "    _ = w;", lie="    a.kind = .schema;"),
+        system("schema_not_from_components", "    _ = w;", lie="    a.kind = .schema;"),
         r"refused: ecs_systems/schema_not_from_components\.zig: only components\.zig may describe the schema",
     ),
     "stale_layout": (
-        system("stale", "    _ = w;", lie="    a.layout.input = 64;"),
+        system("stale_layout", "    _ = w;", lie="    a.layout.input = 64;"),
         rf"refused: ecs_systems/stale_layout\.zig: sdk struct input is 64 bytes, host expects {LAYOUT['input']}",
     ),
     "writes_past_its_column": (
         system(
-            "overrun",
+            "writes_past_its_column",
             "    var tables = w.query(.q);\n    while (tables.next()) |t| {\n        var i: usize = 0;\n"
             "        while (i <= t.len) : (i += 1) t.pos.x[i] = 0;\n    }",
         ),
-        r"refused: .*canary crashed \(killed by SIG\w+\): zig system panic: index out of bounds",
+        r"refused: .*canary caught writes_past_its_column: panic in run: index out of bounds: index 2000, len 2000",
     ),
 }
 

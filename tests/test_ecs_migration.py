@@ -233,14 +233,15 @@ def test_rewinding_past_a_components_zig_change_migrates_the_checkpoint_or_refus
         while game.world.step < 30:
             game.frame()
 
-        # Back one second is the checkpoint of step 10: its Mass entities cannot come back.
+        # Back one second is before the oldest checkpoint, step 0 (the recovery's first): its
+        # Mass entities cannot come back.
         pause(game)
         before = world_state(game)
         press(game, pygame.K_r)
         game.frame()
         assert_same(before, world_state(game))
         said = [r.getMessage() for r in caplog.records if "cannot rewind" in r.getMessage()]
-        assert len(said) == 1 and "rewind to step 10: removes Mass, which entities still have" in said[0], said
+        assert len(said) == 1 and "rewind to step 0: removes Mass, which entities still have" in said[0], said
         resume(game)
 
         # Later, back one second is the checkpoint of step 20: before the change, no Mass.

@@ -43,7 +43,8 @@ class Probation:
 
     def roll_back(self, pipeline: Pipeline, dt: float) -> None:
         """Restores the checkpoint, discards the new builds (a brand-new system is removed,
-        the others go back to their previous build), and replays the recorded steps."""
+        the others go back to their previous build), and replays the recorded steps.
+        Raises SystemFault when a system faults during the replay (see `replay`)."""
         self.checkpoint.restore(pipeline.world)
         if self.schema_library is not None and pipeline.schema_library is not None:
             pipeline.schema_library.close()
@@ -53,5 +54,11 @@ class Probation:
                 pipeline.remove(name)
             else:
                 pipeline.flip(name, discard_current=True)
+        self.replay(pipeline, dt, restore=False)
+
+    def replay(self, pipeline: Pipeline, dt: float, restore: bool = True) -> None:
+        """The recorded steps again from the checkpoint (restored first, unless `restore` is off)."""
+        if restore:
+            self.checkpoint.restore(pipeline.world)
         for recorded in self.inputs:
             pipeline.step(dt, recorded)

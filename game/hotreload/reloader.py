@@ -12,6 +12,11 @@ world, migrates it and swaps the libraries in. A failed build, a failed canary o
 nothing: the old systems keep running. For PROBATION_STEPS steps after a swap, `step()`
 undoes the reload if a new build returns an error (see probation.py); F6 (`flip_back`)
 returns the last reloaded systems to their previous builds at once.
+
+A system that faults (game/native/guard.py) is handled in `step`: during its probation the
+reload is rolled back as for an error status; after it, game/hotreload/recovery.py restores
+the last completed step and retries. Either way its build is set aside: `_changed` never
+loads a library whose digest faulted until a changed source builds a different one.
 """
 
 from __future__ import annotations
@@ -25,16 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from game.hotreload.probation import PROBATION_STEPS, Probation
+from game.hotreload.recovery import MAX_ROUNDS, Recovery
 from game.hotreload.zigbuild import BuildResult, CompileError, ZigBuild
 from game.native import handshake
 from game.native.abi import Kind
 from game.native.canary import CanaryWorker
-from game.native.errors import HandshakeError, LoadError
+from game.native.errors import HandshakeError, LoadError, LoadFault, SystemFault
 from game.native.library import NativeLibrary, SystemInfo, file_digest, remove_stale_copies
 from game.native.platform import built_libraries
 from game.pipeline import Pipeline, ProbationFailure
 from game.world import state
 from game.world.checkpoint import Checkpoint
+from game.world.history import History
 from game.world.schema import Change, ComponentSpec, MigrationError, plan_migration
 from game.world.state import WorldState
 
@@ -77,9 +84,19 @@ class _Snapshot:
 class Reloader:
     """Rebuilds and swaps the systems of the project at `project` into `pipeline`."""
 
-    def __init__(self, project: Path, pipeline: Pipeline, optimize: str = "safe", canary: bool = True) -> None:
+    def __init__(
+        self,
+        project: Path,
+        pipeline: Pipeline,
+        optimize: str = "safe",
+        canary: bool = True,
+        history: History | None = None,
+        autosave: Path | None = None,
+    ) -> None:
         self.project = project
         self.pipeline = pipeline
+        self.history = history if history is not None else History()
+        self.recovery = Recovery(pipeline, self.history, autosave)
         self.builder = ZigBuild(project, optimize)
         self.copies = project / ".hot"
         self.canary = CanaryWorker(self.copies) if canary else None
@@ -167,6 +184,11 @@ class Reloader:
                 digest = file_digest(path)
             except OSError:
                 continue  # removed while we looked
+            if digest in self.pipeline.set_aside:
+                if path.name not in self._ignored:
+                    self._ignored.add(path.name)
+                    log.warning("%s: this build faulted before and stays set aside; edit the source to retry", name)
+                continue
             if digest not in (digests.get(path.name), self._skipped.get(path.name)):
                 changed.append((name, path, digest))
         return changed
@@ -190,6 +212,10 @@ class Reloader:
             started = time.perf_counter()
             try:
                 lib = NativeLibrary.load(path, self.copies, next(self._versions))
+            except LoadFault as exc:
+                self.pipeline.set_aside[digest] = str(exc)
+                outcome.refused.append(f"{exc}; build set aside")
+                continue
             except LoadError as exc:
                 outcome.refused.append(str(exc))
                 continue
@@ -209,6 +235,9 @@ class Reloader:
                     schema = lib.info.components
                     outcome.schema, outcome.schema_library = schema, lib
                     continue
+                declared = {Path(f"ecs_systems/{n}.zig"): info.name for n, info in snap.live.items() if n != name}
+                handshake.check_unique(declared | {Path(source): lib.info.name})
+                handshake.check_name(lib.info.name, Path(source))
                 handshake.check_schema(lib.info, source, schema)
             except (HandshakeError, MigrationError) as exc:
                 lib.close()
@@ -336,9 +365,11 @@ class Reloader:
         new = [n for n in names if n not in self.pipeline.slots]
         on_trial = bool(self.pipeline.slots)  # at startup there is nothing to roll back to
         old_schema = self.pipeline.schema_library
+        checkpoint = None
         if on_trial:
             self.end_probation()
-            self.probation = Probation(Checkpoint.capture(world), names, new, world.step + PROBATION_STEPS)
+            checkpoint = Checkpoint.capture(world)
+            self.probation = Probation(checkpoint, names, new, world.step + PROBATION_STEPS)
         if outcome.schema is not None and outcome.schema_library is not None:
             world.migrate(outcome.schema)
             self.pipeline.schema_library = outcome.schema_library
@@ -346,25 +377,46 @@ class Reloader:
                 self.probation.schema_library = old_schema
             elif old_schema is not None:
                 old_schema.close()
+        swapped = []
         for lib in outcome.ready:
-            self.pipeline.install(lib, probation=on_trial)
-        self.last_swapped = names
+            try:
+                self.pipeline.install(lib, probation=on_trial)
+                swapped.append(lib.info.name)
+            except SystemFault as fault:  # its load_state faulted: set aside, the old build runs on
+                lib.close()
+                outcome.refused.append(f"{fault}; build set aside")
+        if self.probation is not None:
+            self.probation.names = [n for n in self.probation.names if n in swapped]
+        self.last_swapped = swapped
+        if checkpoint is not None and not outcome.changes:
+            self.history.mark(world, self.pipeline.epoch, checkpoint)
 
     def step(self, dt: float, recorded_input: bytes | None = None) -> int | None:
         """One simulation step (with live input, or `recorded_input`); during probation, a
         failing new build is rolled back. Returns None, or after a rollback the step of the
         checkpoint it went back to: what was recorded of the world after that step (rewind
         history) belongs to the discarded build's timeline."""
+        self.recovery.prepare()
         probation = self.probation
-        if probation is None:
-            self.pipeline.step(dt, recorded_input)
-            return None
         try:
             self.pipeline.step(dt, recorded_input)
         except ProbationFailure as exc:
+            assert probation is not None
             probation.record(self.pipeline.last_input)
             self._roll_back(probation, exc)
             return probation.checkpoint.step
+        except SystemFault as fault:
+            if probation is not None and fault.name in probation.names and not fault.fault.interrupted:  # type: ignore[attr-defined]
+                probation.record(self.pipeline.last_input)
+                self.recovery.save(probation.checkpoint, probation.inputs)
+                self.pipeline.mark_faulted(fault)
+                self._roll_back(probation, fault)
+                return probation.checkpoint.step
+            report = self.recovery.recover(fault, dt, self.pipeline.last_input)
+            self.message = f"{fault}: {report.outcome}"
+            self.message_at = time.perf_counter()
+        if probation is None:
+            return None
         probation.record(self.pipeline.last_input)
         if self.pipeline.world.step >= probation.until_step:
             self.end_probation()
@@ -375,10 +427,20 @@ class Reloader:
             self.probation.end(self.pipeline)
             self.probation = None
 
-    def _roll_back(self, probation: Probation, failure: ProbationFailure) -> None:
+    def _roll_back(self, probation: Probation, failure: ProbationFailure | SystemFault) -> None:
         self.probation = None
-        probation.roll_back(self.pipeline, 1.0 / 60.0)
+        try:
+            probation.roll_back(self.pipeline, 1.0 / 60.0)
+        except SystemFault as again:  # another build faulted in the replay: it goes too, and again
+            for _ in range(MAX_ROUNDS):
+                self.pipeline.set_aside_live(again)
+                try:
+                    probation.replay(self.pipeline, 1.0 / 60.0)
+                    break
+                except SystemFault as next_fault:
+                    again = next_fault
         self.message = f"rolled back: {failure}"
+        self.message_at = time.perf_counter()
         log.error(
             "%s in its first frames; rolled back %s to the previous build and replayed %d steps with it",
             failure,

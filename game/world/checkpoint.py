@@ -12,6 +12,10 @@ from game.world.world import World
 @dataclass
 class Checkpoint:
     state: WorldState
+    epoch: int = -1
+    """The pipeline's code epoch when it was taken (see History.journal)."""
+    shared: bool = False
+    """Also held elsewhere (probation): its arrays must not be reused."""
 
     @classmethod
     def capture(cls, world: World, reuse: Checkpoint | None = None) -> Checkpoint:

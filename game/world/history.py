@@ -6,6 +6,11 @@ Each step's input (the `sdk.Input` bytes, 120 of them) is kept too. Rewinding re
 the newest checkpoint at least `seconds` back, forgets the ones after it, and hands back
 the input of the steps from there to where the world was: played again, they reproduce
 the session exactly (or show what code reloaded since does with the same input).
+
+Each checkpoint carries the pipeline's code `epoch` (bumped by every swap, flip and set-aside).
+`journal` hands back the newest checkpoint of the running code and the input since: the
+recovery from a fault (game/hotreload/recovery.py) replays it to rebuild the last completed
+step exactly, so it needs a checkpoint taken since the code last changed (`mark`).
 """
 
 from __future__ import annotations
@@ -33,17 +38,49 @@ class History:
     def __len__(self) -> int:
         return len(self._ring)
 
-    def record(self, world: World, step_input: bytes = b"") -> None:
+    def record(self, world: World, step_input: bytes = b"", epoch: int = 0) -> None:
         """Call after every step with that step's input: keeps a checkpoint every `interval` steps."""
         span = int(self.seconds * STEPS_PER_SECOND)
         self._inputs.append((world.step - 1, step_input))
         while self._inputs and self._inputs[0][0] < world.step - 2 * span:
             self._inputs.popleft()
-        if world.step % self.interval:
+        if world.step % self.interval and self._ring:
             return
+        self._capture(world, epoch)
+
+    @property
+    def epoch(self) -> int | None:
+        """The code epoch of the newest checkpoint (None when there is none)."""
+        return self._ring[-1].epoch if self._ring else None
+
+    def mark(self, world: World, epoch: int, checkpoint: Checkpoint | None = None) -> None:
+        """A checkpoint of `world` now (or `checkpoint`, just taken of it), for code `epoch`."""
+        if checkpoint is not None and checkpoint.step == world.step:
+            checkpoint.epoch = epoch
+            checkpoint.shared = True  # probation holds it too: never reused for a later capture
+            self._ring.append(checkpoint)
+            return
+        self._capture(world, epoch)
+
+    def journal(self, step: int, epoch: int) -> tuple[Checkpoint, list[bytes]] | None:
+        """The newest checkpoint at or before `step` taken while code `epoch` ran, and the
+        input of every step from it to `step`; None when there is none (or a step's input is
+        missing). Changes nothing."""
+        for checkpoint in reversed(self._ring):
+            if checkpoint.step <= step and checkpoint.epoch == epoch:
+                inputs = [data for s, data in self._inputs if checkpoint.step <= s < step]
+                if len(inputs) != step - checkpoint.step or not all(inputs):
+                    return None
+                return checkpoint, inputs
+        return None
+
+    def _capture(self, world: World, epoch: int) -> None:
+        span = int(self.seconds * STEPS_PER_SECOND)
         ring = self._ring
         evict = ring and (ring[0].step < world.step - span or len(ring) >= self._slots)
-        checkpoint = Checkpoint.capture(world, reuse=ring.popleft() if evict else None)
+        reuse = ring.popleft() if evict else None
+        checkpoint = Checkpoint.capture(world, reuse=reuse if reuse is not None and not reuse.shared else None)
+        checkpoint.epoch = epoch
         slots = self._slots = max(1, self.budget // max(checkpoint.nbytes, 1))
         self.interval = max(self.min_interval, -(-span // slots))
         ring.append(checkpoint)
@@ -68,6 +105,18 @@ class History:
         while back > 1 and self._ring[back - 1].step > target:
             back -= 1
         checkpoint = self._ring[back - 1]
+        self.restore(checkpoint, world)
+        while len(self._ring) > back:
+            self._ring.pop()
+        replay = [data for step, data in self._inputs if checkpoint.step <= step < now and data]
+        while self._inputs and self._inputs[-1][0] >= checkpoint.step:
+            self._inputs.pop()
+        return checkpoint.step, replay
+
+    @staticmethod
+    def restore(checkpoint: Checkpoint, world: World) -> None:
+        """Puts `checkpoint` back, migrated to the world's current schema. Raises
+        MigrationError, changing nothing, when that would lose its data."""
         schema = dict(world.schema)
         meta = checkpoint.state.meta
         migrate = meta["schema"] != state.schema_to_json(schema)
@@ -76,15 +125,9 @@ class History:
             held = [names for i, names in enumerate(meta["tables"]) if len(checkpoint.state.arrays[f"t{i}.entities"])]
             used = {n for names in held for n in names} | {n for n, s in old.items() if s.is_resource}  # World.in_use
             plan_migration(old, schema, used, source=f"rewind to step {checkpoint.step}")
-        while len(self._ring) > back:
-            self._ring.pop()
         checkpoint.restore(world)
         if migrate:
             world.migrate(schema, source=f"rewind to step {checkpoint.step}")
-        replay = [data for step, data in self._inputs if checkpoint.step <= step < now and data]
-        while self._inputs and self._inputs[-1][0] >= checkpoint.step:
-            self._inputs.pop()
-        return checkpoint.step, replay
 
     def forget_after(self, step: int) -> None:
         """Drops the checkpoints taken after `step` (a rollback replaced that stretch of the

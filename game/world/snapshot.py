@@ -1,16 +1,21 @@
 """World files: the whole world as an .npz (no pickle: a file never runs code).
 
 Format `ecs-sandbox-world/2`: the `WorldState` arrays plus its metadata as JSON. Every
-field is checked before the running world changes. A file saved under another schema is
+field is checked before the running world changes (`state.check`; the archive's members
+are sized before any is read, and a world's entities must fit the running world's bound),
+a bad one is a one-line WorldFileError naming it. A file saved under another schema is
 migrated by name to the game's (a new field gets its default); one that would lose data
 is refused. Format 1 files (the flat particle table before component sets) are converted.
-Writes are atomic: a temporary file, flushed, then renamed over the target.
+Writes are atomic: a temporary file, flushed, then renamed over the target; a write that
+fails leaves the previous file whole and raises OSError naming the target.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,10 @@ from game.world.world import World
 
 FORMAT = "ecs-sandbox-world/2"
 FORMAT_V1 = "ecs-sandbox-world/1"
+REPLAY = "replay.inputs"
+MAX_REPLAY = 100_000
+MAX_INPUT_BYTES = 4096
+MAX_META = 16 << 20  # bytes of JSON metadata: a full schema and thousands of tables take well under 1 MiB
 
 
 class WorldFileError(ValueError):
@@ -35,25 +44,42 @@ def save(world: World, path: Path) -> None:
     write_state(state.capture(world), path)
 
 
-def write_state(ws: WorldState, path: Path, durable: bool = True) -> None:
-    """Writes `ws` atomically; `durable` also waits for the disk (not for scratch files)."""
+def write_state(ws: WorldState, path: Path, durable: bool = True, replay: Sequence[bytes] = ()) -> None:
+    """Writes `ws` atomically; `durable` also waits for the disk (not for scratch files).
+    `replay`: the recorded input of steps to play after loading it (an autosave: the newest
+    checkpoint plus the steps since), each the same number of bytes."""
     meta = dict(ws.meta, format=FORMAT)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = dict(ws.arrays)
+    if replay:
+        width = len(replay[0])
+        if not 0 < width <= MAX_INPUT_BYTES or any(len(r) != width for r in replay):
+            raise ValueError("replay inputs must all have the same size, at most MAX_INPUT_BYTES")
+        arrays[REPLAY] = np.frombuffer(b"".join(replay), dtype=np.uint8).reshape(len(replay), width)
+        meta["replay"] = len(replay)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as f:
-            arrays: dict[str, Any] = dict(ws.arrays)
             np.savez(f, **arrays, meta=np.array(json.dumps(meta)))
             f.flush()
             if durable:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        # One line naming the file: the bare errors name the temporary file, or nothing
+        # (a full disk); the errno keeps the subclass (PermissionError, IsADirectoryError).
+        message = f"cannot save the world to {path}: {exc.strerror or exc or type(exc).__name__}"
+        raise (OSError(exc.errno, message) if exc.errno is not None else OSError(message)) from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # its folder could not be made or read: there is no temporary file
 
 
-def read_state(path: Path) -> WorldState:
-    """The state in a world file, checked. Raises WorldFileError naming what is wrong."""
+def read_state(path: Path, replay: list[bytes] | None = None) -> WorldState:
+    """The state in a world file, checked. Raises WorldFileError naming what is wrong.
+    An autosave's recorded inputs (see `write_state`) are appended to `replay` when given."""
     data = _read_npz(path)
     try:
         meta = json.loads(str(data.pop("meta")))
@@ -66,6 +92,9 @@ def read_state(path: Path) -> WorldState:
         meta, data = _from_v1(path, meta, data)
     elif fmt != FORMAT:
         raise WorldFileError(f"{path}: format {fmt!r}; this game reads {FORMAT} (and converts {FORMAT_V1})")
+    inputs = _read_replay(meta, data, path)
+    if replay is not None:
+        replay.extend(inputs)
     ws = WorldState(meta, data)
     try:
         state.check(ws)
@@ -74,10 +103,36 @@ def read_state(path: Path) -> WorldState:
     return ws
 
 
-def load(path: Path, world: World) -> None:
-    """Replaces `world` by the one in `path`, migrated to the world's schema.
+def _read_replay(meta: dict[str, Any], data: dict[str, np.ndarray], path: Path) -> list[bytes]:
+    """The inputs an autosave asks to replay after loading it (taken out of `meta` and
+    `data`); [] for an ordinary world file. Raises WorldFileError when they are malformed."""
+    inputs = data.pop(REPLAY, None)
+    count = meta.pop("replay", 0)
+    if inputs is None and count == 0:
+        return []
+    if (
+        inputs is None
+        or not isinstance(count, int)
+        or isinstance(count, bool)
+        or inputs.dtype != np.uint8
+        or inputs.ndim != 2
+        or inputs.shape[0] != count
+        or not 0 < inputs.shape[1] <= MAX_INPUT_BYTES
+        or not 0 < count <= MAX_REPLAY
+    ):
+        raise WorldFileError(f"{path}: field 'replay': not a list of at most {MAX_REPLAY} recorded step inputs")
+    return [row.tobytes() for row in inputs]
+
+
+def load(path: Path, world: World) -> list[bytes]:
+    """Replaces `world` by the one in `path`, migrated to the world's schema; returns the
+    recorded input of steps to replay from there (an autosave's; [] for other files).
     Raises WorldFileError, the world untouched, when the file cannot be used."""
-    ws = read_state(path)
+    replay: list[bytes] = []
+    ws = read_state(path, replay)
+    live = sum(len(ws.arrays[f"t{i}.entities"]) for i in range(len(ws.meta["tables"])))
+    if live > world.max_entities:
+        raise WorldFileError(f"{path}: entities: {live:,}, more than this world's bound of {world.max_entities:,}")
     file_schema = state.schema_from_json(ws.meta["schema"])
     held = [names for i, names in enumerate(ws.meta["tables"]) if len(ws.arrays[f"t{i}.entities"])]  # empty: no data
     used = {n for names in held for n in names} | {n for n, s in file_schema.items() if s.is_resource}
@@ -88,6 +143,7 @@ def load(path: Path, world: World) -> None:
     current = dict(world.schema)
     state.restore(ws, world, checked=True)
     world.migrate(current, source=str(path))
+    return replay
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -96,6 +152,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise WorldFileError(f"{path}: not a world file (a bare array, not an .npz archive)")
         with loaded as npz:
+            _check_sizes(path, npz.zip.infolist() if npz.zip is not None else [])
             return {k: npz[k] for k in npz.files}
     except FileNotFoundError:
         raise WorldFileError(f"{path}: no such file") from None
@@ -104,6 +161,29 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     except Exception as exc:  # untrusted bytes: zipfile and numpy raise many kinds (fuzzing found
         # NotImplementedError and RuntimeError besides the obvious ones); all mean the same here
         raise WorldFileError(f"{path}: not a world file ({type(exc).__name__}: {exc})") from None
+
+
+def _check_sizes(path: Path, members: list[zipfile.ZipInfo]) -> None:
+    """Refuses a file whose members would not fit in memory once read (a compressed member
+    can unpack to a thousand times its size) before any of them is read."""
+    total = sum(m.file_size for m in members)
+    limit = memory_bound()
+    if total > limit:
+        raise WorldFileError(
+            f"{path}: not a world file this machine can hold ({total:,} bytes unpacked, more than "
+            f"half its memory, {limit:,})"
+        )
+    meta = next((m.file_size for m in members if m.filename == "meta.npy"), 0)
+    if meta > MAX_META:
+        raise WorldFileError(f"{path}: meta: {meta:,} bytes, at most {MAX_META:,}")
+
+
+def memory_bound() -> int:
+    """Half of this machine's physical memory (8 GiB where it cannot be asked)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, ValueError, OSError):
+        return 8 << 30
 
 
 def _from_v1(
@@ -135,7 +215,7 @@ def _from_v1(
             ],
             "tables": [["Color", "Position", "Velocity"]],
         }
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise WorldFileError(f"{path}: a {FORMAT_V1} file, but not a whole one ({exc})") from None
     arrays = {f"t0.{k}": v for k, v in columns.items()}
     arrays["t0.entities"] = (np.arange(1, n + 1, dtype=np.uint64)) | (np.uint64(1) << np.uint64(32))

@@ -95,7 +95,7 @@ def test_rewind_restores_a_checkpoint_and_hands_back_the_input_to_replay() -> No
     history = History(seconds=5.0, min_interval=10)
     states = run(world, pipeline, inputs, history, range(120))
     assert world.step == 120 and world.count > 100
-    assert len(history) == 12  # a checkpoint every 10 steps
+    assert len(history) == 13  # one after the first step (the recovery's starting point), then every 10
     final = world_state(world)
     rng_state = world.rng.bit_generator.state
 
@@ -106,7 +106,7 @@ def test_rewind_restores_a_checkpoint_and_hands_back_the_input_to_replay() -> No
     assert_same(world_state(world), states[60])
     assert_consistent(world)
     assert len(replay) == 60 and all(len(r) == 120 for r in replay)
-    assert len(history) == 6  # the checkpoints after step 60 are gone
+    assert len(history) == 7  # the checkpoints after step 60 are gone
 
     for recorded in replay:
         pipeline.step(DT, recorded_input=recorded)
@@ -155,8 +155,9 @@ def test_nothing_recorded_is_nothing_to_rewind() -> None:
     history = History()
     assert history.rewind(world) is None
     pipeline, inputs = setup(world)
-    run(world, pipeline, inputs, history, range(5))  # not yet at the first checkpoint
-    assert history.rewind(world) is None
+    run(world, pipeline, inputs, history, range(5))  # the first step's checkpoint: rewinds to step 1
+    rewound = history.rewind(world)
+    assert rewound is not None and rewound[0] == 1 and len(rewound[1]) == 4
     history.clear()
     assert len(history) == 0
 
@@ -202,5 +203,5 @@ def test_a_rewind_that_would_lose_data_is_refused_and_changes_nothing() -> None:
     with pytest.raises(MigrationError, match=r"rewind to step 20: removes Player, which entities still have"):
         history.rewind(world, seconds=0.1)
     assert_same(world_state(world), before)
-    assert len(history) == 3
+    assert len(history) == 4  # steps 1, 10, 20, 30
     assert_consistent(world)
