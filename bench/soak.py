@@ -33,6 +33,7 @@ class Usage:
     mapped_copies: int
     copies_on_disk: int
     rss_mib: float
+    threads: int = 0
 
 
 def usage(project: Path) -> Usage:
@@ -40,8 +41,14 @@ def usage(project: Path) -> Usage:
     with open("/proc/self/maps") as f:
         mapped = {line.split()[-1] for line in f if hot in line}
     with open("/proc/self/status") as f:
-        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
-    return Usage(len(os.listdir("/proc/self/fd")), len(mapped), len(list((project / ".hot").iterdir())), rss / 1024)
+        fields = dict(line.split(":", 1) for line in f)
+    return Usage(
+        len(os.listdir("/proc/self/fd")),
+        len(mapped),
+        len(list((project / ".hot").iterdir())),
+        int(fields["VmRSS"].split()[0]) / 1024,
+        int(fields["Threads"]),
+    )
 
 
 class _Count(logging.Handler):

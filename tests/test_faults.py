@@ -1,0 +1,381 @@
+"""The fault matrix: every fault x every entry point x early and late, with real libraries.
+
+A real `faulty` system (tests/faults/faulty.zig.in) is built into a copy of the project. It
+reads a trigger file in every entry point and, when armed, faults there for real: segfault,
+bus error, Zig panic, trap, abort, stack overflow, endless loop, arithmetic fault. Normally
+it only reads Position, so the world must always equal the world of a run where it never
+faulted: what the last good code alone produces. Two builds exist, A (the one the game
+starts with, trigger `a`) and B (an edit, trigger `b`), so a case can fault the old build,
+the new one, or both at different moments.
+
+Early means inside the canary (the worker process runs B's entry points before the game
+ever does); late means in the game, hundreds of steps in, or where the canary cannot see it
+(canary off, a step the canary never reached, F6, quit). Each case asserts that the game
+kept stepping, the world is bit-identical to the reference and consistent, no system code
+of the faulting build runs again, and the log names the system, the fault and the step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bench.frames import copy_project
+from game.app import Game
+from game.hotreload.zigbuild import ZigBuild
+from tests.conftest import assert_consistent, assert_same, headless, world_state
+from tests.faults.template import FAULTS, arm, disarm, render
+
+FRAMES = 300
+FAULT_STEP = 200
+BOUND = 0.25  # the per-call bound in these tests (the game's default is 1 s)
+NAME = "faulty"
+RENDER = "faultyr"
+
+MESSAGES = {
+    "segv": "segfault",
+    "bus": "bus error",
+    "panic": "panic in",
+    "trap": "illegal instruction",
+    "abort": "abort",
+    "stack": "stack overflow",
+    "hang": "hang in",
+    "fpe": "arithmetic fault",
+}
+
+
+class Faulty:
+    """The session's faulty project: the paths of its triggers and the sources of A and B."""
+
+    def __init__(self, root: Path, triggers: Path) -> None:
+        self.root = root
+        self.triggers = triggers
+        self.a = render(NAME, triggers / "a", order=25)
+        self.b = render(NAME, triggers / "b", order=25).replace("build_id: u32 = 1", "build_id: u32 = 2")
+        self.ra = render(RENDER, triggers / "ra", order=-100, kind="render")
+        self.rb = render(RENDER, triggers / "rb", order=-100, kind="render").replace(
+            "build_id: u32 = 1", "build_id: u32 = 2"
+        )
+
+    def trigger(self, which: str) -> Path:
+        return self.triggers / which
+
+
+@pytest.fixture(scope="session")
+def faulty(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Faulty:
+    """Built once with B's sources, then with A's: both stay in the Zig cache, so a case's F5
+    to B (or back) costs a cache hit, not a compile."""
+    root = copy_project(tmp_path_factory.mktemp("faulty"), built_project)
+    triggers = tmp_path_factory.mktemp("triggers")
+    project = Faulty(root, triggers)
+    for system, render_system in ((project.b, project.rb), (project.a, project.ra)):
+        (root / "ecs_systems" / f"{NAME}.zig").write_text(system)
+        (root / "ecs_systems" / f"{RENDER}.zig").write_text(render_system)
+        result = ZigBuild(root).run(timeout=600)
+        assert result.ok, result.output
+    return project
+
+
+@pytest.fixture(scope="session")
+def reference(faulty: Faulty, tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+    """The world after FRAMES frames in which nothing faulted."""
+    for name in ("a", "b", "ra", "rb"):
+        disarm(faulty.trigger(name))
+    game = Game(options(copy_project(tmp_path_factory.mktemp("ref"), faulty.root), tmp_path_factory.mktemp("ref-out")))
+    try:
+        assert game.start()
+        for _ in range(FRAMES):
+            game.frame()
+        return world_state(game)
+    finally:
+        game.close()
+
+
+def options(project: Path, out: Path, **overrides: Any) -> Any:
+    base: dict[str, Any] = {"step_timeout": BOUND, "autosave": out / "autosave.npz", "save_world": out / "exit.npz"}
+    base.update(overrides)
+    return headless(project, **base)
+
+
+@pytest.fixture
+def case(faulty: Faulty, tmp_path: Path) -> Iterator[Case]:
+    for name in ("a", "b", "ra", "rb"):
+        disarm(faulty.trigger(name))
+    c = Case(faulty, tmp_path)
+    yield c
+    for name in ("a", "b", "ra", "rb"):
+        disarm(faulty.trigger(name))
+    c.close()
+
+
+class Case:
+    def __init__(self, faulty: Faulty, tmp: Path) -> None:
+        self.faulty = faulty
+        self.tmp = tmp
+        self.project = copy_project(tmp / "project", faulty.root)
+        self.game: Game | None = None
+
+    def start(self, **overrides: Any) -> Game:
+        self.game = Game(options(self.project, self.tmp, **overrides))
+        assert self.game.start()
+        return self.game
+
+    def frames(self, n: int) -> None:
+        assert self.game is not None
+        for _ in range(n):
+            self.game.frame()
+
+    def edit_to_b(self, render_too: bool = False) -> None:
+        """Writes B's source (and the render system's) and reloads, waiting for the swap."""
+        assert self.game is not None
+        (self.project / "ecs_systems" / f"{NAME}.zig").write_text(self.faulty.b)
+        if render_too:
+            (self.project / "ecs_systems" / f"{RENDER}.zig").write_text(self.faulty.rb)
+        self.game.reloader.request("F5")
+        self.game.reloader.wait()
+
+    def live(self, name: str = NAME) -> Any:
+        assert self.game is not None
+        return self.game.pipeline.slots[name]
+
+    def close(self) -> None:
+        if self.game is not None:
+            self.game.close()
+            self.game = None
+
+
+def finish(case: Case, reference: dict[str, np.ndarray]) -> None:
+    """Runs on to FRAMES frames; the world is the faultless one, step for step."""
+    game = case.game
+    assert game is not None
+    case.frames(FRAMES - game.frame_index)
+    assert game.world.step == FRAMES
+    assert_same(world_state(game), reference)
+    assert_consistent(game)
+
+
+def named(caplog: pytest.LogCaptureFixture, fault: str, entry: str, system: str = NAME) -> None:
+    lines = [r.getMessage() for r in caplog.records if "FAULT" in r.getMessage() or "canary" in r.getMessage()]
+    wanted = f"{system}: {MESSAGES[fault]}" if fault != "hang" else f"{system}: hang in {entry}"
+    assert any(wanted in line and entry in line for line in lines), (wanted, lines)
+
+
+# --- run -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_run_late_with_no_earlier_build_switches_the_system_off(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    arm(case.faulty.trigger("a"), "run", fault, FAULT_STEP)
+    game = case.start()
+    case.frames(FAULT_STEP + 20)
+    slot = case.live()
+    assert slot.faulted and slot.error is not None and f"at step {FAULT_STEP}" in slot.error
+    named(caplog, fault, "run")
+    report = game.reloader.recovery.reports[-1]
+    assert report.autosave is not None and report.autosave.is_file()
+    assert report.seconds < 0.5 + (BOUND if fault == "hang" else 0)
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_run_late_after_a_reload_goes_back_to_the_last_good_build(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    game = case.start()
+    case.frames(20)
+    good = case.live().system.library.digest
+    case.edit_to_b()
+    assert case.live().system.info.build_id == 2
+    arm(case.faulty.trigger("b"), "run", fault, FAULT_STEP)
+    case.frames(FAULT_STEP + 20 - game.frame_index)
+    slot = case.live()
+    assert not slot.faulted and slot.error is None
+    assert slot.system.library.digest == good and slot.system.info.build_id == 1
+    named(caplog, fault, "run")
+    # The build is set aside: F5 without a change of source does not bring it back.
+    game.reloader.request("F5")
+    game.reloader.wait()
+    assert case.live().system.info.build_id == 1
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_run_early_is_caught_by_the_canary(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    game = case.start()
+    case.frames(20)
+    arm(case.faulty.trigger("b"), "run", fault)
+    case.edit_to_b()
+    assert case.live().system.info.build_id == 1
+    assert "canary" in game.reloader.message and MESSAGES[fault] in game.reloader.message
+    finish(case, reference)
+
+
+# --- plugin_entry ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("canary", [True, False], ids=["early", "late"])
+@pytest.mark.parametrize("fault", FAULTS)
+def test_plugin_entry(
+    case: Case, reference: dict[str, np.ndarray], fault: str, canary: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    game = case.start(canary=canary)
+    case.frames(20)
+    arm(case.faulty.trigger("b"), "plugin_entry", fault)
+    case.edit_to_b()
+    assert case.live().system.info.build_id == 1
+    assert MESSAGES[fault] in game.reloader.message and "plugin_entry" in game.reloader.message
+    if not canary:
+        assert len(game.pipeline.set_aside) == 1
+    finish(case, reference)
+
+
+# --- save_state, load_state ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_save_state_early_is_caught_by_the_canary(case: Case, reference: dict[str, np.ndarray], fault: str) -> None:
+    game = case.start()
+    case.frames(20)
+    arm(case.faulty.trigger("b"), "save_state", fault)
+    case.edit_to_b()
+    assert case.live().system.info.build_id == 1
+    assert "canary" in game.reloader.message and "save_state" in game.reloader.message
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_save_state_late_in_the_old_build_sets_it_aside_and_the_new_one_starts_fresh(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    game = case.start()
+    case.frames(FAULT_STEP)
+    arm(case.faulty.trigger("a"), "save_state", fault)
+    case.edit_to_b()
+    slot = case.live()
+    assert slot.system.info.build_id == 2 and slot.previous is None  # A is not kept for F6
+    named(caplog, fault, "save_state")
+    assert len(game.pipeline.set_aside) == 1
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("canary", [True, False], ids=["early", "late"])
+@pytest.mark.parametrize("fault", FAULTS)
+def test_load_state_in_the_new_build_keeps_the_old_one(
+    case: Case, reference: dict[str, np.ndarray], fault: str, canary: bool
+) -> None:
+    game = case.start(canary=canary)
+    case.frames(FAULT_STEP if not canary else 20)
+    arm(case.faulty.trigger("b"), "load_state", fault)
+    case.edit_to_b()
+    assert case.live().system.info.build_id == 1
+    assert "load_state" in game.reloader.message and MESSAGES[fault] in game.reloader.message
+    finish(case, reference)
+
+
+# --- shutdown: on reload, on F6, at quit ---------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_shutdown_early_is_caught_by_the_canary(case: Case, reference: dict[str, np.ndarray], fault: str) -> None:
+    game = case.start()
+    case.frames(20)
+    arm(case.faulty.trigger("b"), "shutdown", fault)
+    case.edit_to_b()
+    assert case.live().system.info.build_id == 1
+    assert "canary" in game.reloader.message and "shutdown" in game.reloader.message
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_shutdown_late_on_reload_sets_the_old_build_aside(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    game = case.start()
+    case.frames(FAULT_STEP)
+    arm(case.faulty.trigger("a"), "shutdown", fault)
+    case.edit_to_b()
+    slot = case.live()
+    assert slot.system.info.build_id == 2 and slot.previous is None
+    named(caplog, fault, "shutdown")
+    game.reloader.flip_back()  # nothing to flip back to: A was set aside
+    assert case.live().system.info.build_id == 2
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_shutdown_late_on_f6_keeps_the_build_it_flipped_to(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    game = case.start()
+    case.frames(20)
+    case.edit_to_b()
+    case.frames(FAULT_STEP - game.frame_index)
+    arm(case.faulty.trigger("b"), "shutdown", fault)
+    game.reloader.flip_back()
+    assert case.live().system.info.build_id == 1
+    named(caplog, fault, "shutdown")
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_shutdown_at_quit_still_saves_the_world(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from game.world import snapshot
+    from game.world.world import World
+
+    game = case.start()
+    finish(case, reference)
+    arm(case.faulty.trigger("a"), "shutdown", fault)
+    case.close()
+    named(caplog, fault, "shutdown")
+    saved = World(1, 1, 0)
+    saved.migrate(game.world.schema)
+    snapshot.load(case.tmp / "exit.npz", saved)
+    assert_same(world_state(saved), reference)
+
+
+# --- render ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_render_late_switches_drawing_to_the_next_render_system(
+    case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    game = case.start()
+    case.frames(FAULT_STEP)
+    assert game.pipeline.render is case.live(RENDER)
+    arm(case.faulty.trigger("ra"), "run", fault)
+    case.frames(5)
+    assert case.live(RENDER).faulted
+    named(caplog, fault, "render", system=RENDER)
+    assert game.pipeline.render is case.live("render")
+    finish(case, reference)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_render_early_is_caught_by_the_canary(case: Case, reference: dict[str, np.ndarray], fault: str) -> None:
+    game = case.start()
+    case.frames(20)
+    arm(case.faulty.trigger("rb"), "run", fault)
+    case.edit_to_b(render_too=True)
+    assert case.live(RENDER).system.info.build_id == 1
+    assert "canary" in game.reloader.message and MESSAGES[fault] in game.reloader.message
+    finish(case, reference)
+
+
+def test_the_logs_name_the_panic_message(case: Case, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    arm(case.faulty.trigger("a"), "run", "panic", 30)
+    case.start()
+    case.frames(40)
+    assert any("index out of bounds: index 4, len 4 at step 30" in r.getMessage() for r in caplog.records)
