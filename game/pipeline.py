@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -92,7 +93,8 @@ class Pipeline:
         self.set_aside: dict[str, str] = {}
         """Digests of builds that faulted, with why: never loaded again (a changed source
         makes a different build)."""
-        self.faults: list[SystemFault] = []
+        self.faults: deque[SystemFault] = deque(maxlen=100)
+        """The last faults caught (for the HUD, the log and the tests)."""
         self.torn = False
         """A step began and did not end: the world's columns may be half-written."""
         self.epoch = 0
@@ -214,6 +216,7 @@ class Pipeline:
 
     def _record(self, library: NativeLibrary, fault: SystemFault) -> None:
         """Sets `library`'s build aside: logged, kept in `set_aside` and `faults`."""
+        fault.__traceback__ = fault.__context__ = None  # its frames hold checkpoints: not kept alive
         self.faults.append(fault)
         self.set_aside[library.digest] = str(fault)
         self.warning, self.warning_step = f"{fault}; build {library.info.build_id} set aside", self.world.step

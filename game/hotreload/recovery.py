@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,7 @@ class Recovery:
         self.pipeline = pipeline
         self.history = history
         self.autosave = autosave
-        self.reports: list[RecoveryReport] = []
+        self.reports: deque[RecoveryReport] = deque(maxlen=100)
 
     def prepare(self) -> None:
         """Before a step: makes sure a checkpoint of the running code exists."""
@@ -111,6 +112,8 @@ class Recovery:
         else:
             outcome += f"; {len(faults)} faults in a row, gave up replaying"
         seconds = time.perf_counter() - started
+        for caught in faults:
+            caught.__traceback__ = caught.__context__ = None  # their frames hold checkpoints
         report = RecoveryReport(fault, outcome, replayed, seconds, saved, save_error)
         self.reports.append(report)
         log.error(

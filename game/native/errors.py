@@ -29,6 +29,8 @@ class SystemFault(RuntimeError):
 
     def __init__(self, name: str, fault: object, step: int) -> None:
         super().__init__(f"{name}: {fault} at step {step}")
+        if isinstance(fault, BaseException):
+            fault.__traceback__ = None  # its frames hold the system (and its 1.5 MiB of buffers)
         self.name = name
         self.fault = fault
         self.step = step
