@@ -20,7 +20,7 @@ from game.native import guard
 from game.native.abi import COMMAND_DTYPE, MESSAGE_CAPACITY, Kind, Status, ffi
 from game.native.errors import SystemFault, SystemRunError
 from game.native.input import InputState
-from game.native.library import NativeLibrary
+from game.native.library import NativeLibrary, escape
 from game.world.commands import Batch, decode
 from game.world.table import column_name
 from game.world.world import World
@@ -177,8 +177,7 @@ class NativeSystem(esper.Processor):
 
     def _describe_failure(self, status: int) -> str:
         length = min(int(self._frame.message_len), MESSAGE_CAPACITY)
-        said = bytes(ffi.buffer(self._message, length)).decode("utf-8", "replace")
-        said = said.replace("\x00", "\\x00")
+        said = escape(bytes(ffi.buffer(self._message, length)))  # untrusted: NUL, bad UTF-8, control bytes
         label = Status(status).name.lower() if status in Status._value2member_map_ else "unknown status"
         return f"{self.name}: run returned {status} ({label}){': ' + said if said else ''}"
 
