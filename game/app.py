@@ -189,6 +189,8 @@ class Game:
             self.reloader.request(reason)
         self.reloader.poll()
         steps = (0 if self.paused else self.speed.steps(self.frame_index)) + self.single_steps
+        if not self.running:
+            steps = 0  # quitting (Esc, the window closed, SIGTERM): no more system code runs
         self.single_steps = 0
         for _ in range(steps):
             undone = self.reloader.step(DT, self.replay.popleft() if self.replay else None)

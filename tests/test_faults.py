@@ -18,6 +18,7 @@ of the faulting build runs again, and the log names the system, the fault and th
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -379,3 +380,94 @@ def test_the_logs_name_the_panic_message(case: Case, caplog: pytest.LogCaptureFi
     case.start()
     case.frames(40)
     assert any("index out of bounds: index 4, len 4 at step 30" in r.getMessage() for r in caplog.records)
+
+
+# --- wild writes -------------------------------------------------------------------------------
+
+SCRIBBLER = """const std = @import("std");
+const sdk = @import("sdk");
+const c = @import("components");
+pub const panic = sdk.panic;
+
+const W = sdk.World(.{ .queries = .{ .q = sdk.Query(.{ .pos = .{ c.Position, .read } }, .{}) } });
+const api = sdk.system(W, .{ .name = "scribbler", .build_id = 1, .order = 25, .run = run });
+
+export fn plugin_entry() *const sdk.Api {
+    return &api;
+}
+
+// A many-item pointer has no bounds check in any optimize mode: the classic wild write.
+fn run(w: *W) !void {
+    if (w.step() < 150) return;
+    var tables = w.query(.q);
+    while (tables.next()) |t| {
+        const p: [*]f32 = @constCast(t.pos.x.ptr);
+        var i: usize = DIRECTION_START;
+        while (true) : (i = STEP) p[i] = 12345.0;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("direction", ["past the end", "before the start"], ids=["overrun", "underrun"])
+def test_a_wild_write_off_a_column_faults_on_its_guard_page_and_corrupts_nothing(
+    case: Case, reference: dict[str, np.ndarray], direction: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A system writes through a raw pointer off the end (or the start) of the Position.x column
+    it only declared for reading. The column ends at an inaccessible page, so the first byte
+    past it faults inside the guarded call: the scribbler is set aside and the world is the
+    one the other systems alone produce, bit for bit."""
+    start, step = ("t.len", "i + 1") if direction == "past the end" else ("64", "i -% 1")
+    source = SCRIBBLER.replace("DIRECTION_START", start).replace("STEP", step)
+    (case.project / "ecs_systems" / "scribbler.zig").write_text(source)
+    case.start()
+    case.frames(160)
+    slot = case.live("scribbler")
+    assert slot.faulted and "segfault in run" in (slot.error or "")
+    finish(case, reference)
+
+
+# --- Ctrl+C and SIGTERM during a hang ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_end_a_hang_and_the_world_is_saved_at_the_last_completed_step(
+    faulty: Faulty, tmp_path: Path, sig: str
+) -> None:
+    """The bound is 10 minutes, so only the signal can end the hang."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from game.cli import PROJECT_ROOT
+    from game.world import snapshot
+
+    project = copy_project(tmp_path / "project", faulty.root)
+    trigger = faulty.trigger("a")
+    arm(trigger, "run", "hang", 40)
+    saved = tmp_path / "exit.npz"
+    cmd = [
+        sys.executable, str(PROJECT_ROOT / "run_game.py"), "--headless", "--project", str(project),
+        "--entities", "500", "--step-timeout", "600", "--save-world", str(saved),
+    ]  # fmt: skip
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (tmp_path / "project" / ".hot").is_dir():
+            time.sleep(0.1)
+        time.sleep(3.0)  # started, 40 steps at 60 FPS, then stuck in the hang
+        assert proc.poll() is None
+        sent = time.monotonic()
+        proc.send_signal(getattr(signal, sig))
+        out, _ = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+        disarm(trigger)
+    assert proc.returncode == 0, out
+    assert took < 5, out
+    assert "faulty: hang" not in out  # interrupted, not a 10-minute timeout
+    loaded = snapshot.read_state(saved)
+    assert loaded.step == 40, out
