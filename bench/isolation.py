@@ -61,7 +61,9 @@ def call_overhead(lib_path: Path, copies: Path, schema: list[ComponentSpec], cal
     system = NativeSystem(lib, world, InputState())
     system.run(DT)  # binds the views
     raw, frame = lib.api.run, system._frame
-    caller, address = system._run, system._frame_address
+    hot = system._hot  # what NativeSystem.run calls: guard_run(fn, frame)
+    assert hot is not None, "the guard is not available"
+    enter, fn, arg = hot
 
     def unguarded() -> None:
         for _ in range(calls):
@@ -69,7 +71,7 @@ def call_overhead(lib_path: Path, copies: Path, schema: list[ComponentSpec], cal
 
     def guarded() -> None:
         for _ in range(calls):
-            caller(address)
+            enter(fn, arg)
 
     timed = interleaved({"unguarded": unguarded, "guarded": guarded}, budget=2.0)
     lib.close()

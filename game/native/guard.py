@@ -48,6 +48,7 @@ ffi.cdef(
     void guard_set_bound(double seconds);
     void guard_clear_stop(void);
     int32_t guard_call(uintptr_t fn, uint64_t a, uint64_t b, uint64_t c, uint64_t *ret);
+    int64_t guard_run(void *fn, void *frame);
     void guard_result(GuardResult *out);
     """
 )
@@ -173,6 +174,15 @@ class Caller:
         if kind == OK:
             return int(self.ret[0])
         raise describe(self.entry, kind, self.panic)
+
+
+def run_path(caller: Caller, frame: int) -> tuple[Any, Any, Any] | None:
+    """The hot path for a `run` entry point: (guard_run, fn, frame) as cffi values, so a call
+    is `guard_run(fn, frame)` with nothing to convert; None when calls are unguarded.
+    The result is 0, or a status in the low 32 bits, or a fault's kind shifted left by 32."""
+    if caller.lib is None:
+        return None
+    return caller.lib.guard_run, ffi.cast("void *", caller.fn), ffi.cast("void *", frame)
 
 
 def call(entry: str, fn: int, a: int = 0, b: int = 0, c: int = 0, panic: Any = None) -> int:

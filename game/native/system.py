@@ -61,6 +61,7 @@ class NativeSystem(esper.Processor):
             "render" if self.is_render else "run", guard.address(library.api.run), library.panic_message
         )
         self._frame_address = guard.address(self._frame)
+        self._hot = guard.run_path(self._run, self._frame_address)  # one cffi call, nothing to convert
         self._step = -1
         self._dt = -1.0
         self._size: tuple[int, int] = (-1, -1)
@@ -146,14 +147,20 @@ class NativeSystem(esper.Processor):
             t.pixels = ffi.cast("uint8_t *", target[0])
             t.width, t.height, t.pitch = target[1], target[2], target[3]
         start = time.perf_counter()
-        try:
-            status = guard.int32(self._run(self._frame_address))
-        except guard.Fault as fault:
+        hot = self._hot
+        if hot is not None:
+            raw = hot[0](hot[1], hot[2])
+            kind = raw >> 32
+        else:
+            kind, raw = guard.OK, self._run(self._frame_address)
+        if kind != guard.OK:
             frame.message_len = 0
             self.take_commands()  # a faulted step's commands are not applied
-            raise SystemFault(self.name, fault, world.step) from None
+            fault = guard.describe(self._run.entry, kind, self._run.panic)
+            raise SystemFault(self.name, fault, world.step)
         self.last_ms = (time.perf_counter() - start) * 1000.0
-        if status != Status.OK:
+        if raw & 0xFFFFFFFF:
+            status = guard.int32(raw)
             message = self._describe_failure(status)
             frame.message_len = 0
             self.take_commands()  # a failed step's commands are not applied
