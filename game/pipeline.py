@@ -97,6 +97,9 @@ class Pipeline:
         """The last faults caught (for the HUD, the log and the tests)."""
         self.torn = False
         """A step began and did not end: the world's columns may be half-written."""
+        self.fault_note: str | None = None
+        """The last fault, for the HUD (shown for a few seconds of steps)."""
+        self.fault_step = -1
         self.epoch = 0
         """Bumped by every change of the code a step runs (install, flip, remove, set aside,
         switching a system on or off): a replay is exact only within one epoch."""
@@ -219,7 +222,8 @@ class Pipeline:
         fault.__traceback__ = fault.__context__ = None  # its frames hold checkpoints: not kept alive
         self.faults.append(fault)
         self.set_aside[library.digest] = str(fault)
-        self.warning, self.warning_step = f"{fault}; build {library.info.build_id} set aside", self.world.step
+        self.fault_note = f"{fault}; build {library.info.build_id} (v{library.version}) set aside"
+        self.fault_step = self.world.step
         log.error("FAULT %s; build %d (v%d) set aside", fault, library.info.build_id, library.version)
 
     def set_aside_live(self, fault: SystemFault) -> str:

@@ -380,6 +380,11 @@ def test_the_logs_name_the_panic_message(case: Case, caplog: pytest.LogCaptureFi
     case.start()
     case.frames(40)
     assert any("index out of bounds: index 4, len 4 at step 30" in r.getMessage() for r in caplog.records)
+    game = case.game
+    assert game is not None
+    shown = [text for text, _ in game.hud.error_lines(game.pipeline, game.reloader)]
+    assert any(t.startswith("FAULT faulty: panic in run: index out of bounds") and "at step 30" in t for t in shown)
+    assert game.reloader.message.startswith("FAULT faulty: panic in run")
 
 
 # --- wild writes -------------------------------------------------------------------------------

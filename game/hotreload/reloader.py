@@ -413,7 +413,7 @@ class Reloader:
                 self._roll_back(probation, fault)
                 return probation.checkpoint.step
             report = self.recovery.recover(fault, dt, self.pipeline.last_input)
-            self.message = f"{fault}: {report.outcome}"
+            self.message = f"FAULT {fault}: {report.outcome}; world restored"
             self.message_at = time.perf_counter()
         if probation is None:
             return None

@@ -83,7 +83,7 @@ class Hud:
             spin = SPINNER[int(now * 8) % len(SPINNER)]
             out.append((f"{spin} building... {reloader.elapsed:4.1f} s", BUSY))
         elif reloader.message and now - reloader.message_at < TOAST_SECONDS:
-            failed = reloader.errors or reloader.message.startswith(("refused", "rolled back", "build failed"))
+            failed = reloader.errors or reloader.message.startswith(("refused", "rolled back", "build failed", "FAULT"))
             out.append((reloader.message, BAD if failed else GOOD))
         text, at = self._toast
         if text and now - at < TOAST_SECONDS:
@@ -123,6 +123,8 @@ class Hud:
         recent = pipeline.world.step - WARNING_STEPS
         if pipeline.warning and pipeline.warning_step >= recent:
             out.append((f"command refused: {pipeline.warning}", BUSY))
+        if pipeline.fault_note and pipeline.fault_step >= recent:
+            out.append((f"FAULT {pipeline.fault_note}", BAD))
         if out:
             out.insert(0, ("The old code is still running. Fix it and press F5 (Backspace hides this).", WHITE))
         return out
