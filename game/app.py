@@ -193,10 +193,15 @@ class Game:
             steps = 0  # quitting (Esc, the window closed, SIGTERM): no more system code runs
         self.single_steps = 0
         for _ in range(steps):
+            before = self.world.step
             undone = self.reloader.step(DT, self.replay.popleft() if self.replay else None)
             if undone is not None:  # a new build was rolled back: its checkpoints are not this world's past
                 self.history.forget_after(undone)
-            self.history.record(self.world, self.pipeline.last_input, self.pipeline.epoch)
+            if self.reloader.recovery.interrupted:  # SIGTERM/SIGINT ended a call: quit, run no more
+                self.running = False
+                break
+            if self.world.step > before:
+                self.history.record(self.world, self.pipeline.last_input, self.pipeline.epoch)
         self.draw()
         self.frame_index += 1
         self.work_ms = (time.perf_counter() - start) * 1000.0  # the frame's work, without the pacing wait
@@ -355,7 +360,8 @@ class Game:
             log.info("exit: cancelling the build in progress")
         self.watcher.stop()
         self.reloader.close()
-        if self.pipeline.torn and not self.reloader.recovery.restore_torn(DT):
+        recovery = self.reloader.recovery
+        if (self.pipeline.torn or recovery.target is not None) and not recovery.restore_torn(DT):
             log.error("exit in the middle of a step, and no checkpoint to restore: the world is not saved")
         elif self.options.save_world is not None:
             try:

@@ -180,6 +180,14 @@ class Pipeline:
         self.epoch += 1
         return slot.enabled
 
+    def switch_off(self, name: str, why: str) -> None:
+        """System `name` stays loaded but never runs (until a reload replaces it)."""
+        slot = self.slots[name]
+        slot.on_probation = False
+        slot.error = slot.error or f"{name}: switched off: {why}; fix it, then F5"
+        self.epoch += 1
+        log.error("%s", slot.error)
+
     def mark_faulted(self, fault: SystemFault) -> None:
         """The live build of `fault.name` faulted: set aside, and none of its code runs again
         (a flip away from it skips its save_state and shutdown)."""
@@ -202,6 +210,11 @@ class Pipeline:
             return False
         return True
 
+    @staticmethod
+    def interrupted(fault: SystemFault) -> bool:
+        """The call was ended by SIGINT/SIGTERM: quitting, not the build's fault."""
+        return bool(getattr(fault.fault, "interrupted", False))
+
     def _transfer(self, old: NativeLibrary, new: NativeLibrary) -> bool:
         """State from `old` to `new`. A fault in old's save_state sets old aside (the state is
         dropped): False. One in new's load_state is raised: the swap does not happen."""
@@ -218,8 +231,12 @@ class Pipeline:
         return True
 
     def _record(self, library: NativeLibrary, fault: SystemFault) -> None:
-        """Sets `library`'s build aside: logged, kept in `set_aside` and `faults`."""
+        """Sets `library`'s build aside: logged, kept in `set_aside` and `faults` (an
+        interrupted call is only logged: quitting is not the build's fault)."""
         fault.__traceback__ = fault.__context__ = None  # its frames hold checkpoints: not kept alive
+        if self.interrupted(fault):
+            log.warning("%s (quitting)", fault)
+            return
         self.faults.append(fault)
         self.set_aside[library.digest] = str(fault)
         self.fault_note = f"{fault}; build {library.info.build_id} (v{library.version}) set aside"
@@ -287,11 +304,11 @@ class Pipeline:
                     start = time.perf_counter()
                     processor.process(dt)
                     self.python_ms[type(processor).__name__] = (time.perf_counter() - start) * 1000.0
-        except (ProbationFailure, SystemFault):
+        except BaseException:  # a fault, a rollback, or Ctrl+C mid-step: none of its commands apply
             self.inputs.end_step()
             self.commands.take()
-            for system in ran:
-                system.take_commands()
+            for slot in self.slots.values():
+                slot.system.discard_commands()
             raise
         self.apply_commands(ran)
         self.world.step += 1
@@ -346,6 +363,8 @@ class Pipeline:
             log.error("%s; drawing is off until it is rebuilt (F5)", exc)
             return False
         except SystemFault as fault:
+            if self.interrupted(fault):
+                return False
             self.set_aside_live(fault)  # the world is untouched: a render system's commands are dropped
             if self.on_fault is not None:
                 self.on_fault(fault)

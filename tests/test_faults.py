@@ -450,7 +450,7 @@ def test_ctrl_c_and_sigterm_end_a_hang_and_the_world_is_saved_at_the_last_comple
 
     project = copy_project(tmp_path / "project", faulty.root)
     trigger = faulty.trigger("a")
-    arm(trigger, "run", "hang", 40)
+    arm(trigger, "run", "hang", 45)  # not a checkpoint step: the exit replays from step 40
     saved = tmp_path / "exit.npz"
     cmd = [
         sys.executable, str(PROJECT_ROOT / "run_game.py"), "--headless", "--project", str(project),
@@ -462,7 +462,7 @@ def test_ctrl_c_and_sigterm_end_a_hang_and_the_world_is_saved_at_the_last_comple
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (tmp_path / "project" / ".hot").is_dir():
             time.sleep(0.1)
-        time.sleep(3.0)  # started, 40 steps at 60 FPS, then stuck in the hang
+        time.sleep(3.0)  # started, 45 steps at 60 FPS, then stuck in the hang
         assert proc.poll() is None
         sent = time.monotonic()
         proc.send_signal(getattr(signal, sig))
@@ -475,4 +475,13 @@ def test_ctrl_c_and_sigterm_end_a_hang_and_the_world_is_saved_at_the_last_comple
     assert took < 5, out
     assert "faulty: hang" not in out  # interrupted, not a 10-minute timeout
     loaded = snapshot.read_state(saved)
-    assert loaded.step == 40, out
+    assert loaded.step == 45, out
+    reference = tmp_path / "reference.npz"
+    done = subprocess.run(
+        [*cmd[:-1], str(reference), "--fast", "--frames", "45"], env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    expected = snapshot.read_state(reference)
+    assert loaded.meta == expected.meta
+    for name, array in expected.arrays.items():
+        np.testing.assert_array_equal(loaded.arrays[name], array, err_msg=name)

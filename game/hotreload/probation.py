@@ -52,8 +52,8 @@ class Probation:
         for name in self.names:
             if name in self.new_systems:
                 pipeline.remove(name)
-            else:
-                pipeline.flip(name, discard_current=True)
+            elif not pipeline.flip(name, discard_current=True):
+                pipeline.switch_off(name, "its previous build could not take over (see the log)")
         self.replay(pipeline, dt, restore=False)
 
     def replay(self, pipeline: Pipeline, dt: float, restore: bool = True) -> None:

@@ -60,6 +60,10 @@ class Recovery:
         self.history = history
         self.autosave = autosave
         self.reports: deque[RecoveryReport] = deque(maxlen=100)
+        self.interrupted = False
+        """A SIGINT/SIGTERM ended a call into system code: the game should stop stepping."""
+        self.target: int | None = None
+        """During a recovery: the last completed step it restores (what an exit must save)."""
 
     def prepare(self) -> None:
         """Before a step: makes sure a checkpoint of the running code exists."""
@@ -72,48 +76,21 @@ class Recovery:
         started = time.perf_counter()
         pipeline = self.pipeline
         world = pipeline.world
-        step = world.step  # the last completed step; the faulting one is step + 1
+        step = world.step  # steps completed; the faulting one is step `step`
+        self.target = step
         journal = self.history.journal(step, pipeline.epoch)
         saved, save_error = self._autosave(journal)
-        replayed = 0
-        outcome = "world restored"
-        if journal is None:
-            log.error(
-                "%s: no checkpoint of the running code to restore from; the world keeps what step %d wrote",
-                fault,
-                step + 1,
-            )
         faults = [fault]
-        for round_ in range(MAX_ROUNDS):
-            if journal is not None:
-                checkpoint, inputs = journal
-                History.restore(checkpoint, world)
-                try:
-                    for recorded in inputs:
-                        pipeline.step(dt, recorded)
-                        replayed += 1
-                except SystemFault as again:
-                    faults.append(again)
-                    self._set_aside(again)
-                    continue
-            if fault.fault.interrupted:  # type: ignore[attr-defined]
-                outcome = "interrupted: world back at the last completed step"
-                break
-            if round_ == 0:
-                outcome = self._set_aside(fault)
-            try:
-                pipeline.step(dt, step_input)
-                break
-            except SystemFault as again:
-                faults.append(again)
-                self._set_aside(again)
-                if journal is None:
-                    break
-        else:
-            outcome += f"; {len(faults)} faults in a row, gave up replaying"
-        seconds = time.perf_counter() - started
+        replayed, outcome = self._repair(fault, journal, faults, dt, step_input)
+        if not pipeline.torn:
+            self.target = None  # else (interrupted half-way) restore_torn still needs it
         for caught in faults:
             caught.__traceback__ = caught.__context__ = None  # their frames hold checkpoints
+            self.interrupted |= bool(caught.fault.interrupted)  # type: ignore[attr-defined]
+        named = ", ".join(dict.fromkeys(f.name for f in faults))
+        if len(faults) > 1:
+            outcome += f" (faulted: {named})"
+        seconds = time.perf_counter() - started
         report = RecoveryReport(fault, outcome, replayed, seconds, saved, save_error)
         self.reports.append(report)
         log.error(
@@ -126,12 +103,68 @@ class Recovery:
         )
         return report
 
+    def _repair(
+        self,
+        fault: SystemFault,
+        journal: tuple[Checkpoint, list[bytes]] | None,
+        faults: list[SystemFault],
+        dt: float,
+        step_input: bytes,
+    ) -> tuple[int, str]:
+        """Back to the last completed step, the build set aside, the step again. Returns the
+        steps replayed and what became of the system(s)."""
+        pipeline = self.pipeline
+        world = pipeline.world
+        replayed = 0
+        if journal is None:
+            log.error("%s: no checkpoint of the running code to restore from; the world keeps what it wrote", fault)
+        # 1. The last completed step, replayed with the code that completed it. A fault here is
+        # a build that faults only sometimes: it goes, and the replay starts again without it.
+        for _ in range(MAX_ROUNDS):
+            if journal is None:
+                break
+            checkpoint, inputs = journal
+            History.restore(checkpoint, world)
+            try:
+                for recorded in inputs:
+                    pipeline.step(dt, recorded)
+                    replayed += 1
+                break
+            except SystemFault as again:
+                faults.append(again)
+                if again.fault.interrupted:  # type: ignore[attr-defined]
+                    return replayed, "interrupted while replaying: the world is restored at exit"
+                self._set_aside(again)
+        else:
+            return replayed, "gave up: a build faulted in every replay; the world keeps what it wrote"
+        if fault.fault.interrupted:  # type: ignore[attr-defined]
+            return replayed, "interrupted: world back at the last completed step"
+        # 2. The faulting step again without the build; if another build faults in it too (or
+        # the previous build has the same bug), back to the same point, exactly, and again.
+        end = Checkpoint.capture(world) if journal is not None else None
+        outcome = self._set_aside(fault)
+        for _ in range(MAX_ROUNDS):
+            try:
+                pipeline.step(dt, step_input)
+                return replayed, outcome
+            except SystemFault as again:
+                faults.append(again)
+                if end is not None:
+                    end.restore(world)
+                    pipeline.torn = False
+                if again.fault.interrupted:  # type: ignore[attr-defined]
+                    return replayed, outcome + "; interrupted: world back at the last completed step"
+                outcome = self._set_aside(again)
+        return replayed, outcome + f"; step {world.step} skipped after {MAX_ROUNDS} more faults in it"
+
     def restore_torn(self, dt: float) -> bool:
-        """After a step that never finished (Ctrl+C landed mid-step): the world back at the last
-        completed step, before it is saved at exit. False when there is nothing to restore from."""
-        if not self.pipeline.torn:
+        """After a step that never finished (Ctrl+C landed mid-step, or mid-recovery): the world
+        back at the last completed step, before it is saved at exit. False when there is
+        nothing to restore from."""
+        if not self.pipeline.torn and self.target is None:
             return True
-        journal = self.history.journal(self.pipeline.world.step, self.pipeline.epoch)
+        target = self.target if self.target is not None else self.pipeline.world.step
+        journal = self.history.journal(target, self.pipeline.epoch)
         if journal is None:
             return False
         checkpoint, inputs = journal
@@ -139,6 +172,7 @@ class Recovery:
         for recorded in inputs:
             self.pipeline.step(dt, recorded)
         self.pipeline.torn = False
+        self.target = None
         return True
 
     def _set_aside(self, fault: SystemFault) -> str:

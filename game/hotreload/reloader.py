@@ -406,15 +406,20 @@ class Reloader:
             self._roll_back(probation, exc)
             return probation.checkpoint.step
         except SystemFault as fault:
-            if probation is not None and fault.name in probation.names and not fault.fault.interrupted:  # type: ignore[attr-defined]
+            interrupted = fault.fault.interrupted  # type: ignore[attr-defined]
+            if probation is not None and fault.name in probation.names and not interrupted:
+                self.recovery.save(probation.checkpoint, list(probation.inputs))  # up to the last completed step
                 probation.record(self.pipeline.last_input)
-                self.recovery.save(probation.checkpoint, probation.inputs)
                 self.pipeline.mark_faulted(fault)
                 self._roll_back(probation, fault)
                 return probation.checkpoint.step
+            # Another system faulted: the new builds are accepted as they are (an error of theirs
+            # from now on switches them off), so the recovery never meets a rollback half-way.
+            self.end_probation()
             report = self.recovery.recover(fault, dt, self.pipeline.last_input)
-            self.message = f"FAULT {fault}: {report.outcome}; world restored"
+            self.message = f"FAULT {fault}: {report.outcome}"
             self.message_at = time.perf_counter()
+            return None
         if probation is None:
             return None
         probation.record(self.pipeline.last_input)
@@ -433,18 +438,29 @@ class Reloader:
             probation.roll_back(self.pipeline, 1.0 / 60.0)
         except SystemFault as again:  # another build faulted in the replay: it goes too, and again
             for _ in range(MAX_ROUNDS):
+                if again.fault.interrupted:  # type: ignore[attr-defined]
+                    break  # quitting: the world is torn, and is restored before it is saved
                 self.pipeline.set_aside_live(again)
                 try:
                     probation.replay(self.pipeline, 1.0 / 60.0)
                     break
                 except SystemFault as next_fault:
                     again = next_fault
-        self.message = f"rolled back: {failure}"
+        outcomes = []
+        for name in probation.names:
+            slot = self.pipeline.slots.get(name)
+            if slot is None:
+                outcomes.append(f"{name} removed")
+            elif slot.error is not None:
+                outcomes.append(f"{name} switched off")
+            else:
+                outcomes.append(f"{name} back to build {slot.system.info.build_id}")
+        self.message = f"rolled back: {failure} ({', '.join(outcomes)})"
         self.message_at = time.perf_counter()
         log.error(
-            "%s in its first frames; rolled back %s to the previous build and replayed %d steps with it",
+            "%s in its first frames; rolled back (%s) and replayed %d steps",
             failure,
-            ", ".join(probation.names),
+            ", ".join(outcomes),
             len(probation.inputs),
         )
 
@@ -466,6 +482,8 @@ class Reloader:
         """Cancels a running build, stops the canary, unloads anything loaded but not swapped in."""
         self._again = None
         if self._thread is not None:
+            if self.canary is not None:
+                self.canary.close()  # first: a build waiting on the canary (a hang in it) returns at once
             self.builder.cancel()
             self._thread.join()
             self._thread = None

@@ -42,6 +42,7 @@ class CanaryWorker:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: IO[str] | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="ecs-canary-"))
+        self._closed = False
 
     def _spawn(self) -> subprocess.Popen[str]:
         from game.native.library import remove_stale_copies
@@ -76,6 +77,8 @@ class CanaryWorker:
         """Runs `library` in the worker on the world in `world_file` (migrated to `schema` first,
         when a change of components.zig comes with it); None if it passed, else a one-line
         reason naming `name`."""
+        if self._closed:
+            return f"{name}: canary stopped: the game is closing"
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
         job = {
             "library": str(library),
@@ -97,6 +100,8 @@ class CanaryWorker:
             line = self._lines.get(timeout=max(self.timeout, 2 * guard.bound() + 1))  # the guard ends a hang first
         except queue.Empty:
             line = ""  # silence: the system is stuck
+        if self._closed:
+            return f"{name}: canary stopped: the game is closing"
         if line == "":
             proc.kill()
             proc.wait()
@@ -113,6 +118,8 @@ class CanaryWorker:
     def _died(self, proc: subprocess.Popen[str], name: str, mark: int) -> str:
         code = proc.wait()
         self._proc = None
+        if self._closed:
+            return f"{name}: canary stopped: the game is closing"
         assert self._stderr is not None
         self._stderr.seek(mark)
         said = " ".join(ln.strip() for ln in self._stderr.read().splitlines() if ln.strip())[-300:]
@@ -129,6 +136,8 @@ class CanaryWorker:
         )
 
     def close(self) -> None:
+        """Kills the worker (a check waiting on it returns at once) and closes its log."""
+        self._closed = True
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()

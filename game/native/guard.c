@@ -158,9 +158,22 @@ static void on_fault(int sig, siginfo_t *info, void *context) {
     pass_on(sig, info, context);
 }
 
+static struct sigaction stop_action; /* ours, for SIGINT and SIGTERM */
+
 static void on_stop(int sig, siginfo_t *info, void *context) {
     atomic_store(&stop_ns, now_ns());
     pass_on(sig, info, context);
+    /* A handler that re-arms itself with signal() (SDL's does) has just replaced us: take the
+     * signal back, and pass it on to that handler next time. Not after the default action,
+     * which pass_on re-raised to end the process. */
+    struct sigaction now;
+    if (sigaction(sig, NULL, &now) != 0) return;
+    int ours = (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_stop;
+    if (!ours && !(now.sa_flags & SA_SIGINFO) && (now.sa_handler == SIG_DFL || now.sa_handler == SIG_IGN)) return;
+    if (!ours) {
+        previous[sig] = now;
+        sigaction(sig, &stop_action, NULL);
+    }
 }
 
 /* Every 5 ms: a call past its deadline, or one that began before a SIGINT/SIGTERM, is kicked. */
@@ -211,6 +224,7 @@ int32_t guard_install(double seconds) {
     if (sigaction(KICK, &sa, &previous[KICK]) != 0) return -1;
     sa.sa_sigaction = on_stop;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    stop_action = sa;
     for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++) {
         if (sigaction(stop_signals[i], &sa, &previous[stop_signals[i]]) != 0) return -1;
     }

@@ -166,6 +166,11 @@ class NativeSystem(esper.Processor):
             self.take_commands()  # a failed step's commands are not applied
             raise SystemRunError(message)
 
+    def discard_commands(self) -> None:
+        """Forgets whatever the system wrote since the last call (a step that did not finish)."""
+        c = self._commands
+        c.len = c.data_len = c.dropped = 0
+
     def take_commands(self) -> Batch | None:
         """The commands this system wrote since the last call (decoded), or None; the buffer is
         emptied, and grown when it overflowed."""
