@@ -485,3 +485,88 @@ def test_ctrl_c_and_sigterm_end_a_hang_and_the_world_is_saved_at_the_last_comple
     assert loaded.meta == expected.meta
     for name, array in expected.arrays.items():
         np.testing.assert_array_equal(loaded.arrays[name], array, err_msg=name)
+
+
+# --- several faults at once (found by an adversarial run) ------------------------------------
+
+
+def writer(name: str, trigger: Path, order: int) -> str:
+    """The faulty system, but writing: Position.x += 0.25 before its fault check, so a fault
+    leaves the column half-written and a replay that loses its writes shows."""
+    source = render(name, trigger, order=order)
+    source = source.replace(".pos = .{ c.Position, .read }", ".pos = .{ c.Position, .read_write }")
+    return source.replace(
+        "    check(.run, w.step());\n    runs += 1;",
+        "    var tables = w.query(.positions);\n    while (tables.next()) |t| {\n"
+        "        for (t.pos.x) |*x| x.* += 0.25;\n    }\n    check(.run, w.step());\n    runs += 1;",
+    )
+
+
+def test_two_writers_faulting_in_one_step_leave_the_world_their_completed_steps_made(
+    faulty: Faulty, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    triggers = {name: tmp_path / f"t-{name}" for name in ("w1", "w2")}
+    project = copy_project(tmp_path / "project", faulty.root)
+    for order, name in ((22, "w1"), (24, "w2")):
+        (project / "ecs_systems" / f"{name}.zig").write_text(writer(name, triggers[name], order))
+    for name in triggers:
+        arm(triggers[name], "run", "segv", 205)
+    game = Game(options(project, tmp_path))
+    try:
+        assert game.start()
+        for _ in range(260):
+            game.frame()
+        assert game.pipeline.slots["w1"].faulted and game.pipeline.slots["w2"].faulted
+        report = game.reloader.recovery.reports[-1]
+        assert "faulted: w1, w2" in report.outcome and report.replayed == 5  # from step 200's checkpoint
+        faulted = world_state(game)
+        assert_consistent(game)
+    finally:
+        game.close()
+    for name in triggers:
+        disarm(triggers[name])
+    # The reference: the same systems, switched off after step 205 instead of faulting.
+    game = Game(options(project, tmp_path))
+    try:
+        assert game.start()
+        while game.world.step < 205:
+            game.frame()
+        game.pipeline.toggle("w1")
+        game.pipeline.toggle("w2")
+        for _ in range(260 - game.frame_index):
+            game.frame()
+        assert_same(faulted, world_state(game))
+    finally:
+        game.close()
+
+
+def test_a_fault_and_a_new_builds_error_in_one_step_during_probation_keep_the_game_going(
+    faulty: Faulty, tmp_path: Path
+) -> None:
+    """w1 (not reloaded) segfaults in the same step in which faulty's new build, still on
+    probation, returns an error: the game goes on, both end up off or back, nothing dies."""
+    trigger = tmp_path / "t-w1"
+    project = copy_project(tmp_path / "project", faulty.root)
+    (project / "ecs_systems" / "w1.zig").write_text(writer("w1", trigger, 20))
+    game = Game(options(project, tmp_path))
+    try:
+        assert game.start()
+        for _ in range(200):
+            game.frame()
+        failing = faulty.a.replace("build_id: u32 = 1", "build_id: u32 = 3").replace(
+            "    check(.run, w.step());", "    if (w.step() >= 215) return error.Failed;\n    check(.run, w.step());"
+        )
+        (project / "ecs_systems" / f"{NAME}.zig").write_text(failing)
+        game.reloader.request("F5")
+        game.reloader.wait()
+        assert game.pipeline.slots[NAME].system.info.build_id == 3
+        arm(trigger, "run", "segv", 215)
+        for _ in range(60):
+            game.frame()
+        assert game.world.step == 260
+        assert game.pipeline.slots["w1"].faulted
+        assert game.pipeline.slots[NAME].error is not None  # its error after probation ended: off
+        assert_consistent(game)
+    finally:
+        disarm(trigger)
+        game.close()
