@@ -11,7 +11,16 @@ from game.world.world import World
 
 
 def problems(world: World) -> list[str]:
-    """Every disagreement between esper, the tables, the entity index and the table counts."""
+    """Every disagreement between esper, the tables, the entity index and the table counts.
+    A world too broken to check (ids outside the index, as a wild write can leave) is one
+    problem saying so, not an exception."""
+    try:
+        return _problems(world)
+    except (IndexError, ValueError, KeyError) as exc:
+        return [f"the world is too broken to audit: {type(exc).__name__}: {exc}"]
+
+
+def _problems(world: World) -> list[str]:
     found: list[str] = []
     all_ids = [t.ids() for t in world.tables]
     ids = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.uint64)

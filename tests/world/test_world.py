@@ -396,3 +396,14 @@ def test_bad_input_raises_naming_the_entity_and_changes_nothing(call: Any, error
         call(world, groups, dead)
     assert_same(world_state(world), before)
     assert_consistent(world)
+
+
+def test_an_audit_of_ids_scribbled_over_names_the_problem_instead_of_raising() -> None:
+    from game.world import audit
+
+    world = World(100, 100, seed=1, schema=small_schema())
+    world.spawn(10, {"Position": None})
+    table = next(t for t in world.tables if t.count)
+    table.entities[:5] = np.uint64(0xFFFF_FFFF_FFFF)  # what a wild write through @constCast leaves
+    found = audit.problems(world)
+    assert found and all(isinstance(p, str) for p in found)
