@@ -210,19 +210,13 @@ class Pipeline:
             return False
         return True
 
-    @staticmethod
-    def interrupted(fault: SystemFault) -> bool:
-        """The call was ended by SIGINT/SIGTERM: quitting, not the build's fault."""
-        return bool(getattr(fault.fault, "interrupted", False))
-
     def _transfer(self, old: NativeLibrary, new: NativeLibrary) -> bool:
         """State from `old` to `new`. A fault in old's save_state sets old aside (the state is
         dropped): False. One in new's load_state is raised: the swap does not happen."""
         try:
             transfer_state(old, new, self.world.step)
         except SystemFault as fault:
-            entry = getattr(fault.fault, "entry", "")
-            if entry != "save_state":
+            if fault.entry != "save_state":
                 self._record(new, fault)
                 raise
             self._record(old, fault)
@@ -234,7 +228,7 @@ class Pipeline:
         """Sets `library`'s build aside: logged, kept in `set_aside` and `faults` (an
         interrupted call is only logged: quitting is not the build's fault)."""
         fault.__traceback__ = fault.__context__ = None  # its frames hold checkpoints: not kept alive
-        if self.interrupted(fault):
+        if fault.interrupted:
             log.warning("%s (quitting)", fault)
             return
         self.faults.append(fault)
@@ -247,24 +241,17 @@ class Pipeline:
         """The live build of `fault.name` faulted: it is set aside without running any more of
         its code, and the system goes back to its previous build, or is switched off.
         Returns what became of the system."""
+        self.mark_faulted(fault)
         slot = self.slots[fault.name]
-        bad = slot.system.library
-        self.epoch += 1
-        self._record(bad, fault)
-        self._retire(slot.system, faulted=True)
         back = slot.previous
-        if back is not None and back.digest not in self.set_aside:
-            system = NativeSystem(back, self.world, self.inputs)
-            if back.info.kind == Kind.SIMULATION:
-                esper.add_processor(system, priority=-back.info.order)
-            self.slots[fault.name] = SystemSlot(system, enabled=slot.enabled)
-            bad.close()
+        if back is not None and back.digest not in self.set_aside and self.flip(fault.name, discard_current=True):
             outcome = f"back to build {back.info.build_id} (v{back.version})"
         else:
-            if back is not None:
-                back.close()
+            self._retire(slot.system, faulted=True)
+            self.epoch += 1
+            if slot.previous is not None:
+                slot.previous.close()
             slot.previous = None
-            slot.faulted = True
             slot.on_probation = False
             slot.error = f"{fault}; switched off: it has no earlier good build (fix it, then F5)"
             outcome = "switched off (no earlier good build)"
@@ -363,7 +350,7 @@ class Pipeline:
             log.error("%s; drawing is off until it is rebuilt (F5)", exc)
             return False
         except SystemFault as fault:
-            if self.interrupted(fault):
+            if fault.interrupted:
                 return False
             self.set_aside_live(fault)  # the world is untouched: a render system's commands are dropped
             if self.on_fault is not None:

@@ -13,11 +13,12 @@ end of a step), but columns the systems write in place may be half-written. What
    the system returns to its previous build, or is switched off when it has none.
 4. **Step N again**, with its recorded input and the remaining code.
 
-A fault during the replay or the retried step (another build, or one that faults only
-sometimes) sets that build aside too and starts again from the checkpoint; after
-MAX_ROUNDS the faulting systems are switched off and the world is restored to the
-checkpoint's replay as far as it got. A step interrupted by SIGINT/SIGTERM is not a fault
-of the build: the world goes back to the last completed step and the game exits.
+Another build faulting in the retried step (or the previous build, with the same bug) is set
+aside too, and the world goes back to a copy of the last completed step taken after the
+replay: exact. A build faulting during the replay itself (one that faults only sometimes)
+is set aside and the replay restarts without it: what it wrote in those steps is lost. At
+most MAX_ROUNDS of each. A call ended by SIGINT/SIGTERM is not a fault of the build: the
+world goes back to the last completed step and the game exits.
 
 The pipeline bumps its code `epoch` at every change of code; `prepare` (before each step)
 takes a checkpoint when the newest one belongs to an older epoch, so a journal always exists.
@@ -86,7 +87,7 @@ class Recovery:
             self.target = None  # else (interrupted half-way) restore_torn still needs it
         for caught in faults:
             caught.__traceback__ = caught.__context__ = None  # their frames hold checkpoints
-            self.interrupted |= bool(caught.fault.interrupted)  # type: ignore[attr-defined]
+            self.interrupted |= caught.interrupted
         named = ", ".join(dict.fromkeys(f.name for f in faults))
         if len(faults) > 1:
             outcome += f" (faulted: {named})"
@@ -123,21 +124,17 @@ class Recovery:
         for _ in range(MAX_ROUNDS):
             if journal is None:
                 break
-            checkpoint, inputs = journal
-            History.restore(checkpoint, world)
             try:
-                for recorded in inputs:
-                    pipeline.step(dt, recorded)
-                    replayed += 1
+                replayed += self._replay(journal, dt)
                 break
             except SystemFault as again:
                 faults.append(again)
-                if again.fault.interrupted:  # type: ignore[attr-defined]
+                if again.fault.interrupted:
                     return replayed, "interrupted while replaying: the world is restored at exit"
                 self._set_aside(again)
         else:
             return replayed, "gave up: a build faulted in every replay; the world keeps what it wrote"
-        if fault.fault.interrupted:  # type: ignore[attr-defined]
+        if fault.fault.interrupted:
             return replayed, "interrupted: world back at the last completed step"
         # 2. The faulting step again without the build; if another build faults in it too (or
         # the previous build has the same bug), back to the same point, exactly, and again.
@@ -152,7 +149,7 @@ class Recovery:
                 if end is not None:
                     end.restore(world)
                     pipeline.torn = False
-                if again.fault.interrupted:  # type: ignore[attr-defined]
+                if again.fault.interrupted:
                     return replayed, outcome + "; interrupted: world back at the last completed step"
                 outcome = self._set_aside(again)
         return replayed, outcome + f"; step {world.step} skipped after {MAX_ROUNDS} more faults in it"
@@ -167,13 +164,18 @@ class Recovery:
         journal = self.history.journal(target, self.pipeline.epoch)
         if journal is None:
             return False
+        self._replay(journal, dt)
+        self.pipeline.torn = False
+        self.target = None
+        return True
+
+    def _replay(self, journal: tuple[Checkpoint, list[bytes]], dt: float) -> int:
+        """Restores the journal's checkpoint and steps through its inputs; raises SystemFault."""
         checkpoint, inputs = journal
         History.restore(checkpoint, self.pipeline.world)
         for recorded in inputs:
             self.pipeline.step(dt, recorded)
-        self.pipeline.torn = False
-        self.target = None
-        return True
+        return len(inputs)
 
     def _set_aside(self, fault: SystemFault) -> str:
         if fault.name not in self.pipeline.slots:

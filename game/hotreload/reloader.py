@@ -406,7 +406,7 @@ class Reloader:
             self._roll_back(probation, exc)
             return probation.checkpoint.step
         except SystemFault as fault:
-            interrupted = fault.fault.interrupted  # type: ignore[attr-defined]
+            interrupted = fault.interrupted
             if probation is not None and fault.name in probation.names and not interrupted:
                 self.recovery.save(probation.checkpoint, list(probation.inputs))  # up to the last completed step
                 probation.record(self.pipeline.last_input)
@@ -438,7 +438,7 @@ class Reloader:
             probation.roll_back(self.pipeline, 1.0 / 60.0)
         except SystemFault as again:  # another build faulted in the replay: it goes too, and again
             for _ in range(MAX_ROUNDS):
-                if again.fault.interrupted:  # type: ignore[attr-defined]
+                if again.fault.interrupted:
                     break  # quitting: the world is torn, and is restored before it is saved
                 self.pipeline.set_aside_live(again)
                 try:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from game.native.guard import Fault
+
 
 class LoadError(OSError):
     """The library could not be copied, opened, or has no usable `plugin_entry`."""
@@ -18,7 +23,7 @@ class SystemRunError(RuntimeError):
 class LoadFault(LoadError):
     """`plugin_entry` faulted (or hung) while the library was loaded; `fault` says how."""
 
-    def __init__(self, message: str, fault: object) -> None:
+    def __init__(self, message: str, fault: Fault) -> None:
         super().__init__(message)
         self.fault = fault
 
@@ -27,10 +32,18 @@ class SystemFault(RuntimeError):
     """A system's code faulted, hung or was interrupted in one of its entry points (see
     game/native/guard.py); `name` is the system, `fault` the guard's account of it."""
 
-    def __init__(self, name: str, fault: object, step: int) -> None:
+    def __init__(self, name: str, fault: Fault, step: int) -> None:
         super().__init__(f"{name}: {fault} at step {step}")
-        if isinstance(fault, BaseException):
-            fault.__traceback__ = None  # its frames hold the system (and its 1.5 MiB of buffers)
+        fault.__traceback__ = None  # its frames hold the system (and its 1.5 MiB of buffers)
         self.name = name
         self.fault = fault
         self.step = step
+
+    @property
+    def entry(self) -> str:
+        return self.fault.entry
+
+    @property
+    def interrupted(self) -> bool:
+        """The call was ended by SIGINT/SIGTERM: quitting, not the build's fault."""
+        return self.fault.interrupted

@@ -235,9 +235,6 @@ int32_t guard_install(double seconds) {
 
 void guard_set_bound(double seconds) { atomic_store(&bound_ns, (int64_t)(seconds * 1e9)); }
 
-/* Forgets a SIGINT/SIGTERM the host has dealt with, so the next calls run normally. */
-void guard_clear_stop(void) { atomic_store(&stop_ns, 0); }
-
 /* Calls fn(a, b, c); GUARD_OK with its return value in *ret, or the kind of fault (details
  * from guard_result). A nested guarded call on the same thread runs unguarded inside the
  * outer one (the outer jump point catches its faults). */

@@ -4,14 +4,14 @@ Every call the host makes into a system library (`plugin_entry`, `run`, `save_st
 `load_state`, `shutdown`) goes through `call`, which enters the library through the small
 C trampoline in `guard.c` (a jump point, signal handlers on an alternate stack, and a
 watchdog thread). A segfault, bus error, Zig panic or trap, abort, arithmetic fault or
-stack overflow inside the call, or a call that runs past the bound (`set_bound`, default
+stack overflow inside the call, or a call that runs past the bound (`install`, default
 1 s), returns control to the host, which raises `Fault`. SIGINT and SIGTERM during a call
 are passed on to Python's (or SDL's) handler as usual and end the call, so Ctrl+C and
 closing the game work during a hang.
 
 The trampoline is compiled from `guard.c` with the pinned Zig (`zig cc`) the first time it
 is needed, into `game/native/_build/` (keyed by the source's hash), and loaded once.
-Linux only: elsewhere `available()` is False and calls run unguarded.
+Linux only: elsewhere `install()` returns False and calls run unguarded.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ ffi.cdef(
     } GuardResult;
     int32_t guard_install(double seconds);
     void guard_set_bound(double seconds);
-    void guard_clear_stop(void);
     int32_t guard_call(uintptr_t fn, uint64_t a, uint64_t b, uint64_t c, uint64_t *ret);
     int64_t guard_run(void *fn, void *frame);
     void guard_result(GuardResult *out);
@@ -110,10 +109,6 @@ class _Guard:
 _guard = _Guard()
 
 
-def available() -> bool:
-    return sys.platform.startswith("linux") and _guard.load() is not None
-
-
 def install(bound: float = DEFAULT_BOUND) -> bool:
     """Loads the trampoline (building it if needed) and sets the per-call bound; False when
     calls will run unguarded (not Linux, or it could not be built: logged)."""
@@ -129,18 +124,8 @@ def install(bound: float = DEFAULT_BOUND) -> bool:
     return True
 
 
-def set_bound(seconds: float) -> None:
-    install(seconds)
-
-
 def bound() -> float:
     return _guard.bound
-
-
-def clear_stop() -> None:
-    """After the host has handled a SIGINT/SIGTERM: calls run normally again."""
-    if _guard.lib is not None:
-        _guard.lib.guard_clear_stop()
 
 
 def address(cdata: Any) -> int:
