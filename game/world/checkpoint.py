@@ -16,6 +16,8 @@ class Checkpoint:
     """The pipeline's code epoch when it was taken (see History.journal)."""
     shared: bool = False
     """Also held elsewhere (probation): its arrays must not be reused."""
+    leased: int = 0
+    """Being read by another thread (the canary's copy): its arrays must not be reused."""
 
     @classmethod
     def capture(cls, world: World, reuse: Checkpoint | None = None) -> Checkpoint:

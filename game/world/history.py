@@ -15,6 +15,7 @@ step exactly, so it needs a checkpoint taken since the code last changed (`mark`
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 
 from game.world import state
@@ -34,6 +35,7 @@ class History:
         self._ring: deque[Checkpoint] = deque()
         self._inputs: deque[tuple[int, bytes]] = deque()
         self._slots = 1 << 30  # how many checkpoints fit the budget; known after the first
+        self._lock = threading.Lock()  # a lease (another thread) against the reuse of its arrays
 
     def __len__(self) -> int:
         return len(self._ring)
@@ -53,14 +55,29 @@ class History:
         """The code epoch of the newest checkpoint (None when there is none)."""
         return self._ring[-1].epoch if self._ring else None
 
-    def mark(self, world: World, epoch: int, checkpoint: Checkpoint | None = None) -> None:
-        """A checkpoint of `world` now (or `checkpoint`, just taken of it), for code `epoch`."""
+    def mark(self, world: World, epoch: int, checkpoint: Checkpoint | None = None) -> Checkpoint:
+        """A checkpoint of `world` now (or `checkpoint`, just taken of it), for code `epoch`;
+        returns it. A capture reuses the memory of the oldest checkpoint when it is due to go."""
         if checkpoint is not None and checkpoint.step == world.step:
             checkpoint.epoch = epoch
             checkpoint.shared = True  # probation holds it too: never reused for a later capture
             self._ring.append(checkpoint)
-            return
-        self._capture(world, epoch)
+            return checkpoint
+        return self._capture(world, epoch)
+
+    def lease_newest(self) -> Checkpoint | None:
+        """The newest checkpoint, its arrays kept from reuse until `release` (for a reader on
+        another thread: the canary's copy of the world is written from it)."""
+        with self._lock:
+            if not self._ring:
+                return None
+            checkpoint = self._ring[-1]
+            checkpoint.leased += 1
+            return checkpoint
+
+    def release(self, checkpoint: Checkpoint) -> None:
+        with self._lock:
+            checkpoint.leased -= 1
 
     def journal(self, step: int, epoch: int) -> tuple[Checkpoint, list[bytes]] | None:
         """The newest checkpoint at or before `step` taken while code `epoch` ran, and the
@@ -74,12 +91,15 @@ class History:
                 return checkpoint, inputs
         return None
 
-    def _capture(self, world: World, epoch: int) -> None:
+    def _capture(self, world: World, epoch: int) -> Checkpoint:
         span = int(self.seconds * STEPS_PER_SECOND)
         ring = self._ring
-        evict = ring and (ring[0].step < world.step - span or len(ring) >= self._slots)
-        reuse = ring.popleft() if evict else None
-        checkpoint = Checkpoint.capture(world, reuse=reuse if reuse is not None and not reuse.shared else None)
+        with self._lock:
+            evict = ring and (ring[0].step < world.step - span or len(ring) >= self._slots)
+            reuse = ring.popleft() if evict else None
+            if reuse is not None and (reuse.shared or reuse.leased):
+                reuse = None
+        checkpoint = Checkpoint.capture(world, reuse=reuse)
         checkpoint.epoch = epoch
         slots = self._slots = max(1, self.budget // max(checkpoint.nbytes, 1))
         self.interval = max(self.min_interval, -(-span // slots))
@@ -88,6 +108,7 @@ class History:
             self._ring.popleft()
         while len(self._ring) > slots:
             self._ring.popleft()
+        return checkpoint
 
     def rewind(self, world: World, seconds: float = 1.0) -> tuple[int, list[bytes]] | None:
         """Restores the newest checkpoint at least `seconds` back (or the oldest one); returns

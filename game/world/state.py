@@ -43,6 +43,9 @@ class StateError(ValueError):
 class WorldState:
     meta: dict[str, Any]
     arrays: dict[str, np.ndarray]
+    spare: dict[str, np.ndarray] | None = None
+    """Each array's whole buffer when it is a view of a larger one (a capture that reused
+    memory): a later capture reuses it while it holds the new length."""
 
     @property
     def nbytes(self) -> int:
@@ -210,21 +213,22 @@ def capture(world: World, reuse: WorldState | None = None) -> WorldState:
         "schema": schema_to_json(world.schema),
         "tables": [sorted(t.key) for t in world.tables],
     }
-    arrays: dict[str, np.ndarray]
-    if reuse is not None and _fits(reuse, views):
-        arrays = reuse.arrays
-        for key, view in views.items():
-            np.copyto(arrays[key], view)
-    else:
-        arrays = {key: np.array(view, copy=True) for key, view in views.items()}
-    return WorldState(meta, arrays)
-
-
-def _fits(state: WorldState, views: dict[str, np.ndarray]) -> bool:
-    arrays = state.arrays
-    return arrays.keys() == views.keys() and all(
-        arrays[k].shape == v.shape and arrays[k].dtype == v.dtype for k, v in views.items()
-    )
+    if reuse is None:
+        return WorldState(meta, {key: np.array(view, copy=True) for key, view in views.items()})
+    # Reuse `reuse`'s buffers where they hold the new length (tables grow and shrink with
+    # spawns and despawns); a new buffer gets a quarter more room than it needs.
+    old = reuse.spare if reuse.spare is not None else reuse.arrays
+    arrays: dict[str, np.ndarray] = {}
+    spare: dict[str, np.ndarray] = {}
+    for key, view in views.items():
+        buffer = old.get(key)
+        fits = buffer is not None and buffer.dtype == view.dtype and buffer.shape[1:] == view.shape[1:]
+        if buffer is None or not fits or len(buffer) < len(view):
+            buffer = np.empty((len(view) + len(view) // 4, *view.shape[1:]), view.dtype)
+        spare[key] = buffer
+        arrays[key] = buffer[: len(view)]
+        np.copyto(arrays[key], view)
+    return WorldState(meta, arrays, spare)
 
 
 def check(state: WorldState) -> dict[str, ComponentSpec]:
