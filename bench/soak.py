@@ -57,7 +57,8 @@ class _Count(logging.Handler):
         self.finished = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("reload finished"):
+        said = record.getMessage()
+        if said.startswith("reload finished") and ", tier 2 " in said:  # one per reload: its last tier
             self.finished += 1
 
 

@@ -79,9 +79,11 @@ class Game:
             canary=options.canary,
             history=self.history,
             autosave=self.autosave,
+            tier=options.tier,
         )
         self.pipeline.on_fault = lambda fault: self.reloader.recovery.save_world()
-        self.watcher = SourceWatcher(options.project / "ecs_systems")
+        # Saving a file asks for a reload from the watcher's thread: no frame boundary to wait for.
+        self.watcher = SourceWatcher(options.project / "ecs_systems", on_due=self.reloader.request)
         if options.watch:
             self.watcher.start()
         self.speed = Speed()
@@ -106,6 +108,7 @@ class Game:
             pg.K_F5: lambda: self.reloader.request("F5"),
             pg.K_F6: self.reloader.flip_back,
             pg.K_w: self.toggle_watch,
+            pg.K_t: self.cycle_tier,
             pg.K_SPACE: self.toggle_pause,
             pg.K_PERIOD: self.step_once,
             pg.K_MINUS: self.speed.slower,
@@ -185,8 +188,6 @@ class Game:
             pg.event.post(pg.event.Event(pg.KEYDOWN, key=self.keys[name], mod=0, unicode="", scancode=0))
         for event in pg.event.get():
             self.handle(event)
-        if self.watcher.running and (reason := self.watcher.due()) is not None:
-            self.reloader.request(reason)
         self.reloader.poll()
         steps = (0 if self.paused else self.speed.steps(self.frame_index)) + self.single_steps
         if not self.running:
@@ -249,6 +250,15 @@ class Game:
             self.watcher.start()
         self.hud.toast(f"watch mode {'on' if self.watcher.running else 'off'}")
         log.info("watch mode %s", "on" if self.watcher.running else "off")
+
+    def cycle_tier(self) -> None:
+        """T: auto -> tier 1 pinned -> tier 2 pinned -> auto; systems are rebuilt to match."""
+        pin = {None: 1, 1: 2, 2: None}[self.reloader.pin]
+        self.reloader.pin = pin
+        said = "auto (tier 1, then tier 2)" if pin is None else f"pinned to tier {pin}"
+        self.hud.toast(f"build tier: {said}")
+        log.info("build tier %s", said)
+        self.reloader.request(f"tier {said}")
 
     def select(self, number: int) -> None:
         """Number keys: select the n-th system; the same number again switches it off or on."""

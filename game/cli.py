@@ -182,7 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--optimize",
         default="safe",
         choices=["debug", "safe", "fast", "small"],
-        help="Zig optimize mode (default safe: bounds checks on)",
+        help="Zig optimize mode of tier 2, the systems' final build (default safe: bounds checks on)",
+    )
+    p.add_argument(
+        "--tier",
+        default="auto",
+        choices=["auto", "1", "2"],
+        help="auto (default): an edit goes live at tier 1 (debug, built fastest), then tier 2 replaces it; "
+        "1 or 2: every build at that tier (the T key cycles these)",
     )
     return p
 
@@ -230,6 +237,7 @@ def _options(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> Options
         scene=ns.scene,
         step_timeout=ns.step_timeout,
         autosave=ns.autosave,
+        tier=None if ns.tier == "auto" else int(ns.tier),
     )
 
 

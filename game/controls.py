@@ -8,6 +8,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("f5", "F5", "rebuild and hot-reload the systems"),
     ("f6", "F6", "last reloaded systems: back to the previous build (again: forth)"),
     ("w", "W", "watch mode on / off: saving a .zig file reloads it"),
+    ("t", "T", "build tier: auto (tier 1, then 2) / pin tier 1 (debug) / pin tier 2"),
     ("space", "Space", "pause / resume"),
     (".", ".", "one step (while paused)"),
     ("-", "-", "slower"),

@@ -29,3 +29,4 @@ class Options:
     scene: str = "drift"
     step_timeout: float = 1.0  # seconds one system's call may take before the watchdog stops it
     autosave: Path | None = None  # None: PROJECT/saves/autosave.npz
+    tier: int | None = None  # None: tier 1 (debug) first, then tier 2 (--optimize); 1 or 2 pins it

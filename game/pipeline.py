@@ -119,28 +119,37 @@ class Pipeline:
             found[self.schema_library.source.name] = self.schema_library.digest
         return found
 
-    def install(self, library: NativeLibrary, probation: bool = False) -> None:
+    def install(self, library: NativeLibrary, probation: bool = False, upgrade: bool = False) -> None:
         """Makes `library` live. A system of the same name hands over its state, is shut
-        down and kept loaded as the previous build (the one before it is closed)."""
+        down and kept loaded as the previous build (the one before it is closed).
+
+        An `upgrade` is the same source at a higher tier: the build it replaces is closed,
+        and the system keeps its previous build (F6 and a rollback go back past both tiers),
+        its probation and its on/off switch."""
         info = library.info
         old = self.slots.get(info.name)
         previous = None
+        enabled = True
         self.epoch += 1
         if old is not None:
             faulted = old.faulted
             if not faulted:
                 faulted = not self._transfer(old.system.library, library)  # raises: the new build's load_state
             retired = self._retire(old.system, faulted=faulted)
-            if old.previous is not None:
-                old.previous.close()
-            if retired:
-                previous = old.system.library
-            else:
+            if upgrade:
+                previous, probation, enabled = old.previous, old.on_probation, old.enabled
                 old.system.library.close()
+            else:
+                if old.previous is not None:
+                    old.previous.close()
+                if retired:
+                    previous = old.system.library
+                else:
+                    old.system.library.close()
         system = NativeSystem(library, self.world, self.inputs)
         if info.kind == Kind.SIMULATION:
             esper.add_processor(system, priority=-info.order)
-        self.slots[info.name] = SystemSlot(system, previous=previous, on_probation=probation)
+        self.slots[info.name] = SystemSlot(system, previous=previous, on_probation=probation, enabled=enabled)
         self.slots = dict(sorted(self.slots.items(), key=lambda kv: (kv[1].system.is_render, kv[1].system.info.order)))
 
     def flip(self, name: str, discard_current: bool = False) -> bool:

@@ -21,6 +21,7 @@ import pygame
 
 from bench.frames import copy_project
 from game.cli import PROJECT_ROOT, Options
+from game.hotreload.builds import Builds
 from game.hotreload.zigbuild import ZigBuild
 from game.native.platform import built_libraries
 from game.world import registry
@@ -34,6 +35,9 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("built"), PROJECT_ROOT, with_build=False)
     result = ZigBuild(root).run(timeout=600)
     assert result.ok, result.output
+    builds = Builds(root)
+    built = builds.build(builds.names(), 2)  # the game's own builds: copies start without compiling
+    assert all(r.ok for r in built.values()), [r.output for r in built.values() if not r.ok]
     return root
 
 

@@ -175,14 +175,15 @@ def test_a_missing_compiler_is_a_clear_error_and_the_game_goes_on(project: Path)
     try:
         assert game.start()
         live = {n: s.system.library for n, s in game.pipeline.slots.items()}
-        game.reloader.builder.zig = [str(project / "no-python-here"), "-m", "ziglang"]
+        game.reloader.builds.zig = [str(project / "no-python-here"), "-m", "ziglang"]
+        edit(project / "ecs_systems" / "movement.zig", "build_id: u32 = 1;", "build_id: u32 = 2;")  # a build to make
         press(game, pygame.K_F5)
         game.frame()
         game.reloader.wait()
         assert "cannot start the Zig compiler" in game.reloader.message
         assert "reinstall with pip install -e ." in game.reloader.message
-        game.reloader.builder.zig = [sys.executable, "-m", "no_such_zig_module"]
-        press(game, pygame.K_F5)
+        game.reloader.builds.zig = [sys.executable, "-m", "no_such_zig_module"]
+        press(game, pygame.K_F5)  # F5 tries a build that failed again
         game.frame()
         game.reloader.wait()
         assert "No module named no_such_zig_module" in game.reloader.message

@@ -205,7 +205,7 @@ def test_f5_mid_churn_ends_bit_identical_to_a_run_without_it(project: Path, chur
             if game.frame_index == 45:
                 game.reloader.wait()  # the swap lands mid-run, never after the end
         assert game.world.step == FRAMES
-        assert game.reloader.last_outcome is not None and not game.reloader.last_outcome.refused
+        assert game.reloader.round and not game.reloader.round[0].refused
         assert game.pipeline.slots["movement"].system.info.build_id == 2
         assert game.pipeline.slots["churn"].system.info.build_id == 2
         assert game.pipeline.slots["churn"].system.library.version > 1

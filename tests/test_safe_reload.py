@@ -227,7 +227,7 @@ def test_a_narrowed_field_is_refused_and_the_world_is_untouched(
         "refused: ecs_systems/components.zig: Health.hp declared u8, the world has i32"
     )
     assert "only widening" in game.reloader.message
-    assert all(lib.closed for lib in game.reloader.last_outcome.ready)  # type: ignore[union-attr]
+    assert all(lib.closed for outcome in game.reloader.round for lib in outcome.ready)
     assert game.world.schema["Health"].field("hp").dtype.label == "i32"
     assert_same(healthy_reference, game.final_state)  # type: ignore[attr-defined]
 
@@ -262,7 +262,7 @@ def test_a_widening_a_still_running_build_was_not_made_for_is_refused(project: P
         game.frame()
         game.reloader.wait()
         game.frame()
-        refused = " | ".join(game.reloader.last_outcome.refused)  # type: ignore[union-attr]
+        refused = " | ".join(game.reloader.round[0].refused)
         assert "healer.zig: canary caught healer: segfault in run" in refused
         assert (
             "ecs_systems/components.zig: change refused: ecs_systems/healer.zig (running): Health.hp is i32" in refused

@@ -42,7 +42,7 @@ def test_schema_reload_cycles_do_not_grow_fds_mappings_or_copies(project: Path) 
             game.frame()
             while game.reloader.building:
                 game.frame()
-            outcome = game.reloader.last_outcome
+            outcome = game.reloader.round[0]
             assert outcome is not None and not outcome.refused and outcome.schema_library is not None
             assert len(outcome.ready) == len(game.pipeline.slots)
             for _ in range(35):  # past probation: the schema library before it is closed

@@ -25,34 +25,45 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from game.hotreload.builds import TIER_DEBUG, Builds, mode_for
+from game.hotreload.compiler import Compiled
 from game.hotreload.probation import PROBATION_STEPS, Probation
 from game.hotreload.recovery import MAX_ROUNDS, Recovery
-from game.hotreload.zigbuild import BuildResult, CompileError, ZigBuild
+from game.hotreload.zigbuild import CompileError
 from game.native import handshake
 from game.native.abi import Kind
 from game.native.canary import CanaryWorker
 from game.native.errors import HandshakeError, LoadError, LoadFault, SystemFault
 from game.native.library import NativeLibrary, SystemInfo, file_digest, remove_stale_copies
-from game.native.platform import built_libraries
+from game.native.platform import library_filename
 from game.pipeline import Pipeline, ProbationFailure
 from game.world import state
-from game.world.checkpoint import Checkpoint
 from game.world.history import History
 from game.world.schema import Change, ComponentSpec, MigrationError, plan_migration
 from game.world.state import WorldState
 
 SCHEMA_LIBRARY = "components"
+ANY_TIER = 0  # the schema library and the demo plugins: their code never runs in a step
+TIER1_ENTITIES = 200_000
+"""Above this many entities an edit builds tier 2 at once (unless tier 1 is pinned): debug
+code is 14x (render) to 90x (bounds) slower; at 1M entities one system in debug took 9-42
+ms a step, past the frame (bench/results/tiers.md)."""
 
 log = logging.getLogger("sandbox")
 
 
 @dataclass
 class ReloadOutcome:
-    build: BuildResult
+    """One tier of one reload: what was built, what passed the gates, what it cost."""
+
+    results: dict[str, Compiled] = field(default_factory=dict)
+    tier: int = 1
     ready: list[NativeLibrary] = field(default_factory=list)
     schema_library: NativeLibrary | None = None
     schema: dict[str, ComponentSpec] | None = None
@@ -60,25 +71,44 @@ class ReloadOutcome:
     refused: list[str] = field(default_factory=list)
     reason: str = "F5"
     requested_at: float = 0.0
+    """When the edit was saved (watch mode) or F5 was pressed (time.perf_counter)."""
     stale: bool = False
     sources: frozenset[str] = frozenset()
+    upgrade: bool = False
+    """Tier 2 replacing tier 1 of the same source."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Each system's source key when the build started."""
+    message: str = ""
+    """What the HUD said of it."""
     # Edit-to-running, split up (seconds).
+    debounce_seconds: float = 0.0
+    build_seconds: float = 0.0
     canary_seconds: float = 0.0
     load_seconds: float = 0.0
     check_seconds: float = 0.0
     swap_seconds: float = 0.0
     total_seconds: float = 0.0
+    first_step_seconds: float = 0.0
+    """From the request to the end of the first step that ran the new code."""
+
+    @property
+    def failed(self) -> dict[str, Compiled]:
+        return {n: r for n, r in self.results.items() if not r.ok}
 
 
 @dataclass
 class _Snapshot:
-    """What the worker thread may read: copies taken on the main thread at request time."""
+    """What the worker thread may read, published by the frame thread at each frame boundary."""
 
     digests: dict[str, str]
     schema: dict[str, ComponentSpec]
     in_use: set[str]
     live: dict[str, SystemInfo]
-    image: WorldState | None
+    built: dict[str, tuple[str, int]]
+    """Each live system's source key and tier."""
+    entities: int = 0
+    image: WorldState | None = None
+    """A copy of the world when the history has none yet (startup)."""
 
 
 class Reloader:
@@ -92,119 +122,240 @@ class Reloader:
         canary: bool = True,
         history: History | None = None,
         autosave: Path | None = None,
+        tier: int | None = None,
     ) -> None:
         self.project = project
         self.pipeline = pipeline
         self.history = history if history is not None else History()
         self.recovery = Recovery(pipeline, self.history, autosave)
-        self.builder = ZigBuild(project, optimize)
+        self.builds = Builds(project, optimize)
+        self.pin = tier
+        """None: tier 1 first, then tier 2. 1 or 2: every build at that tier."""
         self.copies = project / ".hot"
         self.canary = CanaryWorker(self.copies) if canary else None
         self.errors: tuple[CompileError, ...] = ()
+        self.failures: dict[str, Compiled] = {}
+        """Systems whose newest build failed to compile, with why (cleared when one builds)."""
         self.message = ""
         self.message_at = 0.0
         self.started_at = 0.0
         self.last_outcome: ReloadOutcome | None = None
+        self.outcomes: deque[ReloadOutcome] = deque(maxlen=200)
+        """Every tier of every reload applied (newest last), with its timings."""
+        self.round: list[ReloadOutcome] = []
+        """The outcomes of the newest reload so far: its first tier, then its tier 2."""
         self.last_swapped: list[str] = []
         self.probation: Probation | None = None
         self._versions = itertools.count(1)
-        self._skipped: dict[str, str] = {}  # demo plugins: file name -> digest, not reloaded again
-        self._ignored: set[str] = set()  # libraries with no source, already warned about
+        self._attempted: dict[tuple[str, int], str] = {}  # (system, tier) -> key last built
+        self._inert: dict[str, str] = {}  # libraries that are not systems (the seed's demo plugins): name -> key
         self._thread: threading.Thread | None = None
-        self._outcome: ReloadOutcome | None = None
-        self._again: str | None = None
+        self._lock = threading.Lock()
+        self._done: deque[ReloadOutcome] = deque()
+        self._applied = threading.Condition(self._lock)
+        self._applied_count = 0
+        self._again: tuple[str, float] | None = None
+        self._closing = False
+        self._first_step: list[ReloadOutcome] = []
+        self._world_file: tuple[int, int, Path] | None = None  # (checkpoint id, step, path) last written
+        self._snapshot = self._publish()
         remove_stale_copies(self.copies)
+        for path in self.builds.remove_stale():
+            log.info("removed %s: its system's source is gone", path)
 
     @property
     def building(self) -> bool:
-        return self._thread is not None
+        return self._thread is not None or bool(self._done)
 
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started_at if self.building else 0.0
 
-    def request(self, reason: str = "F5") -> None:
-        """Starts a rebuild; during one, queues exactly one more to start when it ends."""
-        if self.building:
-            if self._again is None:
-                log.info("build already running; another starts when it finishes (%s)", reason)
-            self._again = reason
-            return
-        self._start(reason)
+    def request(self, reason: str = "F5", at: float | None = None) -> None:
+        """Starts a rebuild (`at`: when the edit was saved, default now); during one, queues
+        exactly one more to start when it ends. Safe to call from any thread."""
+        at = time.perf_counter() if at is None else at
+        with self._lock:
+            if self._closing:
+                return
+            if self._thread is not None:
+                if self._again is None:
+                    log.info("build already running; another starts when it finishes (%s)", reason)
+                    self._again = (reason, at)
+                return
+            self._start(reason, at)
 
-    def _start(self, reason: str) -> None:
+    def _start(self, reason: str, at: float) -> None:
         log.info("reload started (%s)", reason)
-        self.started_at = time.perf_counter()
+        if self.canary is not None:
+            self.canary.warm()  # no build thread uses it now
+        self.started_at = at
+        self._thread = threading.Thread(target=self._work, args=(reason, at), name="zig-build", daemon=True)
+        self._thread.start()
+
+    def _publish(self) -> _Snapshot:
+        """On the frame thread: what the worker needs to know about the running game (no copy
+        of the world: the canary reads the newest rewind checkpoint)."""
         world = self.pipeline.world
-        snapshot = _Snapshot(
+        slots = self.pipeline.slots
+        return _Snapshot(
             digests=self.pipeline.digests(),
             schema=dict(world.schema),
             in_use=world.in_use(),
-            live={name: slot.system.info for name, slot in self.pipeline.slots.items()},
-            image=state.capture(world) if self.canary is not None else None,
+            live={name: slot.system.info for name, slot in slots.items()},
+            built={
+                **{name: (key, ANY_TIER) for name, key in dict(self._inert).items()},
+                **({SCHEMA_LIBRARY: (schema.key, ANY_TIER)} if (schema := self.pipeline.schema_library) else {}),
+                **{name: (s.system.library.key, s.system.library.tier) for name, s in slots.items()},
+            },
+            entities=world.count,
+            image=state.capture(world) if self.canary is not None and len(self.history) == 0 else None,
         )
-        self._thread = threading.Thread(
-            target=self._work, args=(reason, self.started_at, snapshot), name="zig-build", daemon=True
+
+    # --- the worker thread ----------------------------------------------------------------
+
+    def _work(self, reason: str, requested_at: float) -> None:
+        try:
+            self._rounds(reason, requested_at)
+        finally:
+            with self._lock:
+                self._thread = None
+                again, self._again = self._again, None
+                if again is not None and not self._closing:
+                    self._start(*again)
+
+    def _plan(self, reason: str, keys: dict[str, str], snap: _Snapshot) -> tuple[int, list[str], list[str]]:
+        """The first tier, the systems to build at it, and the systems already live at tier 1
+        of their current source (to build at tier 2 after it)."""
+        top = 1 if self.builds.optimize == TIER_DEBUG else 2
+        final = min(self.pin or top, top)
+        big = snap.entities > TIER1_ENTITIES  # debug code would cost more than a frame: tier 2 at once
+        first = final if (reason == "startup" or self.pin is not None or big) else 1
+        retry = reason in ("F5", "startup") or reason.startswith("tier")
+        todo, upgrade = [], []
+        for name, key in keys.items():
+            built = snap.built.get(name)
+            if built in ((key, final), (key, ANY_TIER)):
+                continue
+            if built is not None and built[0] == key and first != final:
+                if retry or self._attempted.get((name, final)) != key:
+                    upgrade.append(name)
+            elif retry or self._attempted.get((name, first)) != key:
+                todo.append(name)
+        return first, todo, upgrade
+
+    def _rounds(self, reason: str, requested_at: float) -> None:
+        """One reload: the changed systems build at the first tier (in parallel), pass the
+        gates and go in; meanwhile the same sources build at tier 2, which then replaces
+        tier 1 the same way. (Compiling both tiers at once measured slower on two cores:
+        tier 1 took 200 ms instead of 125.)"""
+        snap = self._snapshot
+        keys = self.builds.keys()
+        first, todo, upgrade = self._plan(reason, keys, snap)
+        top = min(self.pin or 2, 1 if self.builds.optimize == TIER_DEBUG else 2)
+        debounce = max(0.0, time.perf_counter() - requested_at) if reason.startswith("saved") else 0.0
+        started = time.perf_counter()
+        later = [n for n in todo if n != SCHEMA_LIBRARY] + upgrade if first != top else []
+
+        def outcome_for(tier: int, results: dict[str, Compiled], is_upgrade: bool = False) -> ReloadOutcome:
+            made = ReloadOutcome(
+                results=results,
+                tier=tier,
+                reason=reason,
+                requested_at=requested_at,
+                sources=frozenset(keys),
+                upgrade=is_upgrade,
+                debounce_seconds=debounce,
+                build_seconds=time.perf_counter() - started,
+            )
+            made.keys = keys
+            return made
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zig-tier") as tiers:
+            tier1 = tiers.submit(self.builds.build, todo, first)
+            world_file = self._canary_world(snap) if (todo or upgrade) and self.canary is not None else None
+            outcome = outcome_for(first, tier1.result())
+            for name in todo:
+                self._attempted[(name, first)] = keys[name]
+            # Tier 2 compiles while tier 1 goes through the canary and in.
+            tier2 = tiers.submit(self.builds.build, later, top) if later else None
+            self._prepare(outcome, snap, world_file)
+            outcome.stale = self.builds.keys(keys) != keys  # a source saved while zig read it: build again
+            self._post(outcome)
+            if tier2 is None:
+                return
+            results = tier2.result()
+        for name in later:
+            self._attempted[(name, top)] = keys[name]
+        if self._again is not None or outcome.stale or self._closing:
+            return  # a newer edit is on its way: its tier 1 comes first
+        snap = self._snapshot  # published after tier 1 went in
+        # A source saved since this round began made its tier-2 build from other code than
+        # tier 1's: it is not an upgrade of what runs (the next F5 or save builds it).
+        now = self.builds.keys(results)
+        live_at_tier1 = {
+            n: r for n, r in results.items() if snap.built.get(n) == (keys[n], first) and now[n] == keys[n]
+        }
+        if live_at_tier1:
+            second = outcome_for(top, live_at_tier1, is_upgrade=True)
+            self._prepare(second, snap, self._canary_world(snap) if self.canary is not None else None)
+            self._post(second)
+
+    def _post(self, outcome: ReloadOutcome) -> None:
+        """Hands `outcome` to the frame thread and waits until it has been applied."""
+        with self._lock:
+            self._done.append(outcome)
+            target = self._applied_count + len(self._done)
+            while self._applied_count < target and not self._closing:
+                self._applied.wait(timeout=0.1)
+
+    def _canary_world(self, snap: _Snapshot) -> Path | None:
+        """The canary's copy of the world: the newest rewind checkpoint (taken between steps
+        anyway, so nothing is copied on the frame thread), written once per checkpoint."""
+        assert self.canary is not None
+        checkpoint = self.history.lease_newest()
+        try:
+            image = checkpoint.state if checkpoint is not None else snap.image
+            if image is None:
+                return None
+            ident = (id(checkpoint) if checkpoint is not None else id(image), image.step)
+            if self._world_file is not None and self._world_file[:2] == ident:
+                return self._world_file[2]
+            path = self.canary.world_file(image)
+            self._world_file = (*ident, path)
+            return path
+        finally:
+            if checkpoint is not None:
+                self.history.release(checkpoint)
+
+    def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot, world_file: Path | None) -> None:
+        """Each library built ok goes through the canary, the loader and the handshake;
+        what passes is `ready` (the components library first: systems are checked against it)."""
+        built = sorted(
+            ((n, r) for n, r in outcome.results.items() if r.ok and r.library is not None),
+            key=lambda nr: nr[0] != SCHEMA_LIBRARY,
         )
-        self._thread.start()
-
-    def _work(self, reason: str, requested_at: float, snapshot: _Snapshot) -> None:
-        sources = self.sources()
-        build = self.builder.run()
-        outcome = ReloadOutcome(build, reason=reason, requested_at=requested_at, sources=frozenset(sources))
-        if build.ok:
-            self._prepare(outcome, snapshot, set(sources))
-        if self.sources() != sources:
-            outcome.stale = True  # a source was saved while zig read it: build once more
-        self._outcome = outcome
-
-    def sources(self) -> dict[str, tuple[int, int]]:
-        """Each system source's (mtime, size), by system name."""
-        found = {}
-        for path in sorted((self.project / "ecs_systems").glob("*.zig")):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            found[path.stem] = (st.st_mtime_ns, st.st_size)
-        return found
-
-    def _changed(self, digests: Mapping[str, str], sources: set[str]) -> list[tuple[str, Path, str]]:
-        """Libraries in the build's output whose bytes differ from the live ones. Only a
-        library with a source in ecs_systems/ counts: anything else in zig-out was not made
-        by this project's build (or its source is gone) and is never loaded."""
-        changed = []
-        for name, path in built_libraries(self.builder.prefix).items():
-            if name not in sources:
-                if path.name not in self._ignored:
-                    self._ignored.add(path.name)
-                    log.warning("ignoring %s: no ecs_systems/%s.zig made it", path, name)
-                continue
+        schema = snap.schema
+        for name, result in built:
+            path = result.library
+            assert path is not None
+            source = f"ecs_systems/{name}.zig"
             try:
                 digest = file_digest(path)
-            except OSError:
-                continue  # removed while we looked
-            if digest in self.pipeline.set_aside:
-                if path.name not in self._ignored:
-                    self._ignored.add(path.name)
-                    log.warning("%s: this build faulted before and stays set aside; edit the source to retry", name)
+            except OSError as exc:
+                outcome.refused.append(f"{source}: the library vanished ({exc})")
                 continue
-            if digest not in (digests.get(path.name), self._skipped.get(path.name)):
-                changed.append((name, path, digest))
-        return changed
-
-    def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot, sources: set[str]) -> None:
-        changed = self._changed(snap.digests, sources)
-        changed.sort(key=lambda c: c[0] != SCHEMA_LIBRARY)  # the schema first: systems are checked against it
-        world_file = None
-        if changed and self.canary is not None and snap.image is not None:
-            world_file = self.canary.world_file(snap.image)
-        schema = snap.schema
-        for name, path, digest in changed:
-            source = f"ecs_systems/{name}.zig"
+            if digest in self.pipeline.set_aside:
+                outcome.refused.append(
+                    f"{name}: this build faulted before and stays set aside; edit the source to retry"
+                )
+                continue
+            if digest == snap.digests.get(library_filename(name)) and snap.built.get(name, ("", 0))[1] == outcome.tier:
+                continue  # the same bytes are live
             if world_file is not None and self.canary is not None:
                 started = time.perf_counter()
-                failure = self.canary.check(path, world_file, source, schema if schema is not snap.schema else None)
+                # The schema to check against: the copy of the world may predate a migration.
+                failure = self.canary.check(path, world_file, source, schema)
                 outcome.canary_seconds += time.perf_counter() - started
                 if failure is not None:
                     outcome.refused.append(failure)
@@ -221,8 +372,9 @@ class Reloader:
                 continue
             finally:
                 outcome.load_seconds += time.perf_counter() - started
+            lib.tier, lib.key = outcome.tier, outcome.keys.get(name, "")
             if lib.info.kind == Kind.DEMO:
-                self._skipped[path.name] = digest
+                self._inert[name] = lib.key  # not a system: not loaded again until its source changes
                 lib.close()
                 continue
             started = time.perf_counter()
@@ -278,49 +430,60 @@ class Reloader:
                 return
 
     def poll(self) -> ReloadOutcome | None:
-        """At a frame boundary: swaps in a finished build's libraries; returns its outcome."""
-        thread = self._thread
-        if thread is None or thread.is_alive():
-            return None
-        thread.join()
-        self._thread = None
-        outcome = self._outcome
-        assert outcome is not None
-        self._outcome = None
-        self._apply(outcome)
-        self.message_at = time.perf_counter()
-        self.last_outcome = outcome
-        if outcome.stale and self._again is None:
-            log.info("a source changed during the build; building again so the newest source wins")
-            self._again = "source saved during the build"
-        if self._again is not None:
-            reason, self._again = self._again, None
-            self._start(reason)
-        return outcome
+        """At a frame boundary: swaps in what finished building; returns the last outcome
+        applied (None when nothing was ready). Publishes the game's state for the next build."""
+        applied = None
+        while self._done:
+            outcome = self._done[0]
+            try:
+                self._apply(outcome)
+            finally:
+                with self._lock:
+                    self._done.popleft()
+                    self._applied_count += 1
+                    self._snapshot = self._publish()
+                    self._applied.notify_all()
+            self.message_at = time.perf_counter()
+            self.last_outcome = applied = outcome
+            self.outcomes.append(outcome)
+            if not outcome.upgrade:
+                self.round = []
+            self.round.append(outcome)
+            if outcome.stale:
+                log.info("a source changed during the build; building again so the newest source wins")
+                self.request("source saved during the build")
+        if applied is None and not self.building:
+            self._snapshot = self._publish()
+        return applied
 
-    def wait(self, on_wait: Callable[[], None] | None = None, interval: float = 0.02) -> ReloadOutcome | None:
-        """Blocks until the current build is swapped in (startup, tests), calling `on_wait` meanwhile."""
+    def wait(self, on_wait: Callable[[], None] | None = None, interval: float = 0.01) -> ReloadOutcome | None:
+        """Blocks until every build asked for is swapped in, tier 2 included (startup,
+        tests), calling `on_wait` meanwhile. Returns the last outcome applied."""
+        last = None
         while self.building:
             if on_wait is not None:
                 on_wait()
-            outcome = self.poll()
-            if outcome is not None and self._thread is None:
-                return outcome
+            last = self.poll() or last
             time.sleep(interval)
-        return None
+        return self.poll() or last
 
     def _apply(self, outcome: ReloadOutcome) -> None:
-        build = outcome.build
-        self.errors = build.errors
-        if not build.ok:
-            total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
-            self.message = build.summary
-            log.error("reload failed after %.2f s: %s; the running systems are unchanged", total, build.summary)
-            for error in build.errors:
+        failed = outcome.failed
+        for name in outcome.results:
+            if name in failed:
+                self.failures[name] = failed[name]
+            else:
+                self.failures.pop(name, None)
+        for name in list(self.failures):
+            if name not in outcome.sources:
+                del self.failures[name]  # its file is gone
+        self.errors = tuple(e for r in self.failures.values() for e in r.errors)
+        for result in failed.values():
+            log.error("%s; %s keeps its running code", result.summary, result.name)
+            for error in result.errors:
                 log.error("  %s\n%s", error, "\n".join("    " + line for line in error.excerpt()))
-            if not build.errors:
-                log.error("%s", build.output.strip()[-2000:])
-            return
+            if not result.errors:
+                log.error("%s", result.output.strip()[-2000:])
         for reason in outcome.refused:
             log.error("refused: %s; the old code keeps running", reason)
         started = time.perf_counter()
@@ -332,28 +495,47 @@ class Reloader:
         for name in removed:  # its source file was deleted
             self.pipeline.remove(name)
             log.info("%s unloaded: ecs_systems/%s.zig is gone", name, name)
+        if removed:
+            for path in self.builds.remove_stale():
+                log.info("removed %s", path)
         outcome.swap_seconds = time.perf_counter() - started
         total = outcome.total_seconds = time.perf_counter() - outcome.requested_at
-        swapped = ", ".join(f"{lib.info.name} build {lib.info.build_id} (v{lib.version})" for lib in outcome.ready)
-        if outcome.refused:
+        live = [lib for lib in outcome.ready if lib.info.name in self.pipeline.slots]
+        if live and outcome.reason != "startup":
+            self._first_step.append(outcome)
+        tier = f" (tier {outcome.tier})"
+        if failed:
+            first = next(iter(failed.values()))
+            self.message = first.summary + (f" (+{len(failed) - 1} more systems)" if len(failed) > 1 else "")
+        elif outcome.refused:
             self.message = f"refused: {outcome.refused[0]}"
         elif outcome.reason == "startup":
-            self.message = f"{len(outcome.ready)} systems built and loaded in {total * 1000:.0f} ms"
+            self.message = f"{len(outcome.ready)} systems built and loaded in {total * 1000:.0f} ms{tier}"
+        elif outcome.upgrade and self.round and outcome.ready:
+            # Tier 2 of the same edit: what tier 1 said (a refusal, say) stays on screen.
+            names = ", ".join(lib.info.name for lib in outcome.ready)
+            self.message = f"{self.round[0].message}; {names} at tier 2 ({total * 1000:.0f} ms)"
         elif outcome.ready or removed:
             self.message = ", ".join(
                 [
-                    f"{lib.info.name} rebuilt in {total * 1000:.0f} ms, build {lib.info.build_id}"
+                    f"{lib.info.name} {'at tier 2' if outcome.upgrade else 'rebuilt'} in {total * 1000:.0f} ms, "
+                    f"build {lib.info.build_id}{tier}"
                     for lib in outcome.ready
                 ]
                 + [f"{name} unloaded" for name in removed]
             )
-        else:
+        elif not outcome.upgrade:
             self.message = f"no system changed ({total * 1000:.0f} ms)"
-
+        if self.failures and not failed and not (outcome.upgrade and self.round):
+            broken = ", ".join(sorted(self.failures))
+            self.message += f"; still failing to build: {broken}"
+        outcome.message = self.message
+        swapped = ", ".join(f"{lib.info.name} build {lib.info.build_id} (v{lib.version})" for lib in outcome.ready)
         log.info(
-            "reload finished in %.2f s (build %.2f s, canary %.2f s): %s%s",
+            "reload finished in %.2f s, tier %d (build %.3f s, canary %.3f s): %s%s",
             total,
-            build.seconds,
+            outcome.tier,
+            outcome.build_seconds,
             outcome.canary_seconds,
             swapped or "no system changed",
             f"; {len(outcome.changes)} schema changes" if outcome.changes else "",
@@ -363,12 +545,13 @@ class Reloader:
         world = self.pipeline.world
         names = [lib.info.name for lib in outcome.ready]
         new = [n for n in names if n not in self.pipeline.slots]
-        on_trial = bool(self.pipeline.slots)  # at startup there is nothing to roll back to
+        on_trial = bool(self.pipeline.slots) and not outcome.upgrade  # an upgrade stays in tier 1's probation
         old_schema = self.pipeline.schema_library
         checkpoint = None
         if on_trial:
             self.end_probation()
-            checkpoint = Checkpoint.capture(world)
+            checkpoint = self.history.mark(world, self.pipeline.epoch)  # reuses the oldest's memory
+            checkpoint.shared = True
             self.probation = Probation(checkpoint, names, new, world.step + PROBATION_STEPS)
         if outcome.schema is not None and outcome.schema_library is not None:
             world.migrate(outcome.schema)
@@ -379,17 +562,45 @@ class Reloader:
                 old_schema.close()
         swapped = []
         for lib in outcome.ready:
+            upgrade = outcome.upgrade and lib.info.name in self.pipeline.slots
             try:
-                self.pipeline.install(lib, probation=on_trial)
+                self.pipeline.install(lib, probation=on_trial, upgrade=upgrade)
                 swapped.append(lib.info.name)
             except SystemFault as fault:  # its load_state faulted: set aside, the old build runs on
                 lib.close()
                 outcome.refused.append(f"{fault}; build set aside")
+        if outcome.upgrade:
+            return
         if self.probation is not None:
             self.probation.names = [n for n in self.probation.names if n in swapped]
         self.last_swapped = swapped
         if checkpoint is not None and not outcome.changes:
-            self.history.mark(world, self.pipeline.epoch, checkpoint)
+            checkpoint.epoch = self.pipeline.epoch  # the same world: the start of the new code's run
+
+    def _note_first_step(self) -> None:
+        """After a step: the log line for each build that just ran for the first time."""
+        now = time.perf_counter()
+        for outcome in self._first_step:
+            outcome.first_step_seconds = now - outcome.requested_at
+            for lib in outcome.ready:
+                if lib.closed:
+                    continue
+                log.info(
+                    "%s build %d tier %d (%s) live: %.0f ms from %s to its first step "
+                    "(debounce %.0f, build %.0f, canary %.0f, load %.0f, swap %.0f ms)",
+                    lib.info.name,
+                    lib.info.build_id,
+                    lib.tier,
+                    mode_for(lib.tier, self.builds.optimize),
+                    outcome.first_step_seconds * 1000,
+                    "the save" if outcome.reason.startswith("saved") else outcome.reason,
+                    outcome.debounce_seconds * 1000,
+                    outcome.build_seconds * 1000,
+                    outcome.canary_seconds * 1000,
+                    outcome.load_seconds * 1000,
+                    outcome.swap_seconds * 1000,
+                )
+        self._first_step.clear()
 
     def step(self, dt: float, recorded_input: bytes | None = None) -> int | None:
         """One simulation step (with live input, or `recorded_input`); during probation, a
@@ -420,6 +631,8 @@ class Reloader:
             self.message = f"FAULT {fault}: {report.outcome}"
             self.message_at = time.perf_counter()
             return None
+        if self._first_step:
+            self._note_first_step()
         if probation is None:
             return None
         probation.record(self.pipeline.last_input)
@@ -479,22 +692,27 @@ class Reloader:
             self.message = "nothing to flip back to"
 
     def close(self) -> None:
-        """Cancels a running build, stops the canary, unloads anything loaded but not swapped in."""
-        self._again = None
-        if self._thread is not None:
+        """Stops a running build (its compilers and the canary are killed) and unloads
+        anything built but not swapped in."""
+        with self._lock:
+            self._closing = True
+            self._again = None
+            self._applied.notify_all()
+            thread = self._thread
+        if thread is not None:
             if self.canary is not None:
                 self.canary.close()  # first: a build waiting on the canary (a hang in it) returns at once
-            self.builder.cancel()
-            self._thread.join()
-            self._thread = None
-        if self._outcome is not None:
-            for lib in self._outcome.ready:
+            self.builds.close()
+            thread.join()
+        while self._done:
+            outcome = self._done.popleft()
+            for lib in outcome.ready:
                 lib.close()
-            if self._outcome.schema_library is not None:
-                self._outcome.schema_library.close()
-            self._outcome = None
+            if outcome.schema_library is not None:
+                outcome.schema_library.close()
         if self.probation is not None and self.probation.schema_library is not None:
             self.probation.schema_library.close()
             self.probation.schema_library = None
         if self.canary is not None:
             self.canary.close()
+        self.builds.close()

@@ -1,30 +1,42 @@
 """Watch mode: saving a `.zig` file under `ecs_systems/` asks for a reload, debounced.
 
-watchdog's observer thread only records what changed and when; the frame loop asks
-`due()` once a frame and, once the files have been quiet for `debounce` seconds, gets a
-reason to pass to `Reloader.request`, the same path F5 takes. Editors that save in several
-steps (write a temp file, rename) produce one reload, not three.
+watchdog's observer thread records what changed and when. Once the files have been quiet
+for `debounce` seconds, a timer thread calls `on_due(reason, saved_at)` (the reloader's
+`request`, the same path F5 takes) at once, without waiting for a frame boundary; without
+`on_due` the frame loop asks `due()`. Editors that save in several steps (write a temp
+file, rename) do it within a millisecond, inside the 5 ms debounce: one reload, not three.
+A save that lands after the build started is caught by the reloader (it builds again).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+DEBOUNCE = 0.005
+
 
 class SourceWatcher(FileSystemEventHandler):
     """Watches `folder` (not recursively) for created, changed, moved or deleted `.zig` files."""
 
-    def __init__(self, folder: Path, debounce: float = 0.15) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        debounce: float = DEBOUNCE,
+        on_due: Callable[[str, float], None] | None = None,
+    ) -> None:
         self.folder = folder
         self.debounce = debounce
+        self.on_due = on_due
         self._lock = threading.Lock()
         self._changed: set[str] = set()
-        self._last = 0.0
+        self._last = 0.0  # time.perf_counter() of the newest change
+        self._timer: threading.Timer | None = None
         self._observer: Observer | None = None  # type: ignore[valid-type]
 
     @property
@@ -45,6 +57,9 @@ class SourceWatcher(FileSystemEventHandler):
             self._observer = None
         with self._lock:
             self._changed.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write") or event.is_directory:
@@ -54,11 +69,33 @@ class SourceWatcher(FileSystemEventHandler):
         if zig:
             with self._lock:
                 self._changed |= zig
-                self._last = time.monotonic()
+                self._last = time.perf_counter()
+                if self.on_due is not None and self._timer is None:
+                    self._arm(self.debounce)
+
+    def _arm(self, delay: float) -> None:
+        timer = threading.Timer(delay, self._fire)
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+            quiet = time.perf_counter() - self._last
+            if not self._changed or self._observer is None:
+                return
+            if quiet < self.debounce:
+                self._arm(self.debounce - quiet)
+                return
+            names, self._changed = sorted(self._changed), set()
+            saved_at = self._last
+        if self.on_due is not None:
+            self.on_due("saved " + ", ".join(names), saved_at)
 
     def due(self, now: float | None = None) -> str | None:
         """A reload reason once changes have been quiet for `debounce` seconds, else None."""
-        now = time.monotonic() if now is None else now
+        now = time.perf_counter() if now is None else now
         with self._lock:
             if not self._changed or now - self._last < self.debounce:
                 return None

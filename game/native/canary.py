@@ -7,6 +7,14 @@ error status) happens in that process: the worker's death or silence is the verd
 the game only loads a build the canary passed. The worker is started once and reused,
 so Python's start-up cost is not paid on every F5; after a crash the next job starts a new one.
 
+The world copy is the newest rewind checkpoint (no copy on the frame thread), written to a
+file while the compiler runs and read by the worker right away (`preload`), so a check only
+restores it. A world of more than SAMPLE entities is sampled: every table keeps the same
+share of its rows (its first ones), the others are despawned in the copy. Five frames over
+100k entities exercise every query, table and code path the data reaches; a fault that needs
+one particular entity outside the sample is caught after the swap by the guard (see
+game/native/guard.py), with the world restored, like any fault the canary's frames miss.
+
 Protocol: one JSON object a line on stdin (a job) and on stdout (its verdict).
 """
 
@@ -26,9 +34,35 @@ from typing import IO, Any
 import numpy as np
 
 from game.native import guard
+from game.world.entities import INDEX_MASK
 from game.world.schema import ComponentSpec
 from game.world.state import WorldState, schema_to_json
 from game.world.world import World
+
+SAMPLE = 100_000
+"""At most this many entities in the canary's copy of the world."""
+
+
+def sample(image: WorldState, limit: int = SAMPLE) -> WorldState:
+    """`image` with at most about `limit` entities: each table keeps its first rows, in
+    proportion; the rest are despawned (their indices join the free list, as a despawn's
+    do). The arrays are views of `image`'s: nothing is copied."""
+    tables = len(image.meta["tables"])
+    total = sum(len(image.arrays[f"t{i}.entities"]) for i in range(tables))
+    if total <= limit:
+        return image
+    arrays = dict(image.arrays)
+    dropped = []
+    for i in range(tables):
+        ids = image.arrays[f"t{i}.entities"]
+        keep = -(-len(ids) * limit // total)
+        dropped.append((ids[keep:] & INDEX_MASK).astype(np.uint32))
+        prefix = f"t{i}."
+        for key, array in image.arrays.items():
+            if key.startswith(prefix):
+                arrays[key] = array[:keep]
+    arrays["entities.free"] = np.concatenate([image.arrays["entities.free"], *dropped])
+    return WorldState(image.meta, arrays)
 
 
 class CanaryWorker:
@@ -64,11 +98,20 @@ class CanaryWorker:
         self._proc = proc
         return proc
 
+    def warm(self) -> None:
+        """Starts the worker now if it is not running (it takes a few hundred ms to start),
+        so the first check does not wait for it."""
+        if not self._closed and (self._proc is None or self._proc.poll() is not None):
+            self._spawn()
+
     def world_file(self, image: WorldState) -> Path:
+        """Writes (a sample of) `image` for the checks to come, and has the worker read it
+        now (a build is usually still compiling): a check then only restores it."""
         from game.world.snapshot import write_state
 
         path = self._dir / "world.npz"
-        write_state(image, path, durable=False)
+        write_state(sample(image), path, durable=False)
+        self._ask({"preload": str(path)}, "preload")
         return path
 
     def check(
@@ -77,9 +120,6 @@ class CanaryWorker:
         """Runs `library` in the worker on the world in `world_file` (migrated to `schema` first,
         when a change of components.zig comes with it); None if it passed, else a one-line
         reason naming `name`."""
-        if self._closed:
-            return f"{name}: canary stopped: the game is closing"
-        proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
         job = {
             "library": str(library),
             "world": str(world_file),
@@ -89,6 +129,12 @@ class CanaryWorker:
             "schema": schema_to_json(schema) if schema is not None else None,
             "bound": guard.bound(),
         }
+        return self._ask(job, name)
+
+    def _ask(self, job: dict[str, Any], name: str) -> str | None:
+        if self._closed:
+            return f"{name}: canary stopped: the game is closing"
+        proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
         assert proc.stdin is not None and self._stderr is not None
         mark = self._stderr.tell()
         try:
@@ -163,11 +209,12 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     from game.native.library import NativeLibrary
     from game.native.system import NativeSystem
     from game.world import commands, registry, state
-    from game.world.snapshot import read_state
 
     guard.install(float(job.get("bound", guard.DEFAULT_BOUND)))  # a hang ends as the game's would
     registry.use_fresh_world()
-    image = read_state(Path(job["world"]))  # checked in full: it costs a few ms, and a worker must not trust a file
+    image = _read_world(Path(job["world"]))
+    if "library" not in job:  # a preload: the world is read, the check comes later
+        return {"ok": True}
     width, height = image.meta["size"]
     world = World(width, height, seed=0)
     state.restore(image, world, checked=True)
@@ -205,6 +252,22 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
+_WORLD: tuple[tuple[str, int, int], WorldState] | None = None  # the last world file read, by name and stat
+
+
+def _read_world(path: Path) -> WorldState:
+    """The world in `path`, read (and checked in full: a worker must not trust a file) once
+    per version of the file."""
+    global _WORLD
+    from game.world.snapshot import read_state
+
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if _WORLD is None or _WORLD[0] != key:
+        _WORLD = (key, read_state(path))
+    return _WORLD[1]
+
+
 def _exercise_hooks(lib: Any, step: int) -> None:
     """The entry points a swap calls besides `run`: state out, the same state back in, shutdown.
     A fault in any of them is caught here, before the game ever runs the build."""
@@ -221,7 +284,8 @@ def _exercise_hooks(lib: Any, step: int) -> None:
 def main() -> None:
     for line in sys.stdin:
         try:
-            verdict = _run_job(json.loads(line))
+            job = json.loads(line)
+            verdict = _run_job({**job, "world": job["preload"]} if "preload" in job else job)
         except Exception as exc:  # a bad job must not look like a crash of the system
             verdict = {"ok": False, "error": f"canary error: {type(exc).__name__}: {exc}"}
         sys.stdout.write(json.dumps(verdict) + "\n")

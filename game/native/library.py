@@ -115,6 +115,10 @@ class NativeLibrary:
         self.digest = digest
         self.version = version
         self._closed = False
+        self.tier = 0
+        """1 (debug, built fastest) or 2 (the game's optimize mode); 0 when not known."""
+        self.key = ""
+        """The digest of the sources it was built from (game/hotreload/builds.py)."""
 
     @classmethod
     def load(cls, source: Path, copies: Path, version: int) -> NativeLibrary:

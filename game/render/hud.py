@@ -75,7 +75,7 @@ class Hud:
             out.append(
                 (
                     f"{mark}{number} {name:<12} {slot.system.last_ms:6.2f} ms  build {info.build_id} "
-                    f"v{slot.system.library.version}  {status}",
+                    f"v{slot.system.library.version} T{slot.system.library.tier or '-'}  {status}",
                     colour,
                 )
             )
