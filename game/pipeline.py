@@ -93,6 +93,9 @@ class Pipeline:
         self.set_aside: dict[str, str] = {}
         """Digests of builds that faulted, with why: never loaded again (a changed source
         makes a different build)."""
+        self.set_aside_sources: dict[str, str] = {}
+        """The source keys of those builds (game/hotreload/builds.py): not built again at any
+        tier until the source changes."""
         self.faults: deque[SystemFault] = deque(maxlen=100)
         """The last faults caught (for the HUD, the log and the tests)."""
         self.torn = False
@@ -242,6 +245,8 @@ class Pipeline:
             return
         self.faults.append(fault)
         self.set_aside[library.digest] = str(fault)
+        if library.key:
+            self.set_aside_sources[library.key] = str(fault)
         self.fault_note = f"{fault}; build {library.info.build_id} (v{library.version}) set aside"
         self.fault_step = self.world.step
         log.error("FAULT %s; build %d (v%d) set aside", fault, library.info.build_id, library.version)

@@ -49,6 +49,7 @@ from game.world.schema import Change, ComponentSpec, MigrationError, plan_migrat
 from game.world.state import WorldState
 
 SCHEMA_LIBRARY = "components"
+CANARY_WORLD_AGE = 5.0
 ANY_TIER = 0  # the schema library and the demo plugins: their code never runs in a step
 TIER1_ENTITIES = 200_000
 """Above this many entities an edit builds tier 2 at once (unless tier 1 is pinned): debug
@@ -107,6 +108,8 @@ class _Snapshot:
     built: dict[str, tuple[str, int]]
     """Each live system's source key and tier."""
     entities: int = 0
+    set_aside: frozenset[str] = frozenset()
+    """Source keys whose build faulted: not built again until the source changes."""
     image: WorldState | None = None
     """A copy of the world when the history has none yet (startup)."""
 
@@ -157,7 +160,7 @@ class Reloader:
         self._again: tuple[str, float] | None = None
         self._closing = False
         self._first_step: list[ReloadOutcome] = []
-        self._world_file: tuple[int, int, Path] | None = None  # (checkpoint id, step, path) last written
+        self._world_file: tuple[float, Path] | None = None  # when the canary's copy was written, and where
         self._snapshot = self._publish()
         remove_stale_copies(self.copies)
         for path in self.builds.remove_stale():
@@ -166,6 +169,11 @@ class Reloader:
     @property
     def building(self) -> bool:
         return self._thread is not None or bool(self._done)
+
+    @property
+    def settled(self) -> bool:
+        """No build in flight, and every build that went in has run its first step."""
+        return not self.building and not self._first_step
 
     @property
     def elapsed(self) -> float:
@@ -209,6 +217,7 @@ class Reloader:
                 **{name: (s.system.library.key, s.system.library.tier) for name, s in slots.items()},
             },
             entities=world.count,
+            set_aside=frozenset(self.pipeline.set_aside_sources),
             image=state.capture(world) if self.canary is not None and len(self.history) == 0 else None,
         )
 
@@ -234,6 +243,8 @@ class Reloader:
         retry = reason in ("F5", "startup") or reason.startswith("tier")
         todo, upgrade = [], []
         for name, key in keys.items():
+            if key in snap.set_aside:
+                continue  # the same source faulted: edit it to retry
             built = snap.built.get(name)
             if built in ((key, final), (key, ANY_TIER)):
                 continue
@@ -275,6 +286,9 @@ class Reloader:
             tier1 = tiers.submit(self.builds.build, todo, first)
             world_file = self._canary_world(snap) if (todo or upgrade) and self.canary is not None else None
             outcome = outcome_for(first, tier1.result())
+            if reason == "F5":
+                why = "this build faulted before and stays set aside; edit the source to retry"
+                outcome.refused += [f"{n}: {why}" for n, key in keys.items() if key in snap.set_aside]
             for name in todo:
                 self._attempted[(name, first)] = keys[name]
             # Tier 2 compiles while tier 1 goes through the canary and in.
@@ -311,18 +325,20 @@ class Reloader:
 
     def _canary_world(self, snap: _Snapshot) -> Path | None:
         """The canary's copy of the world: the newest rewind checkpoint (taken between steps
-        anyway, so nothing is copied on the frame thread), written once per checkpoint."""
+        anyway, so nothing is copied on the frame thread), written again when the last one
+        is more than CANARY_WORLD_AGE seconds old (a build keeps both cores busy: writing and
+        reading 100k entities at every save slowed it by 10-20 ms)."""
         assert self.canary is not None
+        if self._world_file is not None and time.monotonic() - self._world_file[0] < CANARY_WORLD_AGE:
+            return self._world_file[1]
         checkpoint = self.history.lease_newest()
         try:
             image = checkpoint.state if checkpoint is not None else snap.image
             if image is None:
                 return None
-            ident = (id(checkpoint) if checkpoint is not None else id(image), image.step)
-            if self._world_file is not None and self._world_file[:2] == ident:
-                return self._world_file[2]
             path = self.canary.world_file(image)
-            self._world_file = (*ident, path)
+            # A copy taken with no rewind history yet (startup: an empty world) is not kept.
+            self._world_file = (time.monotonic(), path) if checkpoint is not None else None
             return path
         finally:
             if checkpoint is not None:
@@ -524,7 +540,8 @@ class Reloader:
                 ]
                 + [f"{name} unloaded" for name in removed]
             )
-        elif not outcome.upgrade:
+        elif not outcome.upgrade and not outcome.reason.startswith(("saved", "source saved")):
+            # (a save whose build an earlier reload already made says nothing: the toast stays)
             self.message = f"no system changed ({total * 1000:.0f} ms)"
         if self.failures and not failed and not (outcome.upgrade and self.round):
             broken = ", ".join(sorted(self.failures))
