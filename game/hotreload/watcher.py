@@ -4,7 +4,7 @@ watchdog's observer thread records what changed and when. Once the files have be
 for `debounce` seconds, a timer thread calls `on_due(reason, saved_at)` (the reloader's
 `request`, the same path F5 takes) at once, without waiting for a frame boundary; without
 `on_due` the frame loop asks `due()`. Editors that save in several steps (write a temp
-file, rename) do it within a millisecond, inside the 5 ms debounce: one reload, not three.
+file, rename) do it within a millisecond, inside the 2 ms debounce: one reload, not three.
 A save that lands after the build started is caught by the reloader (it builds again).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-DEBOUNCE = 0.005
+DEBOUNCE = 0.002
 
 
 class SourceWatcher(FileSystemEventHandler):

@@ -204,6 +204,8 @@ def lower_priority(proc: subprocess.Popen[str]) -> None:
     if os.name == "posix":
         try:
             os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
+            if hasattr(os, "SCHED_IDLE"):
+                os.sched_setscheduler(proc.pid, os.SCHED_IDLE, os.sched_param(0))
         except OSError:
             pass
 

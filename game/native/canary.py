@@ -11,7 +11,7 @@ The world copy is the newest rewind checkpoint (no copy on the frame thread), wr
 file while the compiler runs and read by the worker right away (`preload`), so a check only
 restores it. A world of more than SAMPLE entities is sampled: every table keeps the same
 share of its rows (its first ones), the others are despawned in the copy. Five frames over
-100k entities exercise every query, table and code path the data reaches; a fault that needs
+50k entities exercise every query, table and code path the data reaches; a fault that needs
 one particular entity outside the sample is caught after the swap by the guard (see
 game/native/guard.py), with the world restored, like any fault the canary's frames miss.
 
@@ -39,7 +39,7 @@ from game.world.schema import ComponentSpec
 from game.world.state import WorldState, schema_to_json
 from game.world.world import World
 
-SAMPLE = 100_000
+SAMPLE = 50_000
 """At most this many entities in the canary's copy of the world."""
 
 
