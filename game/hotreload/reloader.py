@@ -299,10 +299,10 @@ class Reloader:
             if tier2 is None:
                 return
             results = tier2.result()
+        if self._again is not None or outcome.stale or self._closing:
+            return  # a newer request is on its way: it upgrades what this one did not
         for name in later:
             self._attempted[(name, top)] = keys[name]
-        if self._again is not None or outcome.stale or self._closing:
-            return  # a newer edit is on its way: its tier 1 comes first
         snap = self._snapshot  # published after tier 1 went in
         # A source saved since this round began made its tier-2 build from other code than
         # tier 1's: it is not an upgrade of what runs (the next F5 or save builds it).

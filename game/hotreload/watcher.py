@@ -37,6 +37,7 @@ class SourceWatcher(FileSystemEventHandler):
         self._changed: set[str] = set()
         self._last = 0.0  # time.perf_counter() of the newest change
         self._timer: threading.Timer | None = None
+        self._reported: dict[str, tuple[int, int, int] | None] = {}  # file -> its stat when last reported
         self._observer: Observer | None = None  # type: ignore[valid-type]
 
     @property
@@ -66,12 +67,22 @@ class SourceWatcher(FileSystemEventHandler):
             return
         names = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
         zig = {Path(str(p)).name for p in names if str(p).endswith(".zig")}
+        # An event that arrives after its save was already reported (a write's close, read late
+        # by a busy observer) changes nothing: it must not ask for a second reload.
+        zig = {name for name in zig if (stat := self._stat(name)) is None or stat != self._reported.get(name)}
         if zig:
             with self._lock:
                 self._changed |= zig
                 self._last = time.perf_counter()
                 if self.on_due is not None and self._timer is None:
                     self._arm(self.debounce)
+
+    def _stat(self, name: str) -> tuple[int, int, int] | None:
+        try:
+            st = (self.folder / name).stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _arm(self, delay: float) -> None:
         timer = threading.Timer(delay, self._fire)
@@ -90,6 +101,7 @@ class SourceWatcher(FileSystemEventHandler):
                 return
             names, self._changed = sorted(self._changed), set()
             saved_at = self._last
+            self._reported.update({name: self._stat(name) for name in names})
         if self.on_due is not None:
             self.on_due("saved " + ", ".join(names), saved_at)
 
