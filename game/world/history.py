@@ -54,6 +54,8 @@ class History:
             self._inputs.popleft()
         if world.step % self.interval and self._ring:
             return
+        if self._ring and world.step - self._ring[-1].step < self.interval // 2:
+            return  # a checkpoint was just marked (a swap): two copies in two frames would stall
         self._capture(world, epoch)
 
     @property
