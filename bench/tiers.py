@@ -321,7 +321,7 @@ def report(r: dict[str, Any]) -> str:
         "",
         "## Frames while building, checking and swapping (work per frame, ms)",
         "",
-        "| entities | frames during builds: p50 / p99-ish p95 / max | swap frames: max | no build: max |",
+        "| entities | frames during builds: p50 / p95 / max | swap frames: max | no build: max |",
         "|---:|---|---:|---:|",
     ]
     for entities in (100_000, 1_000_000):

@@ -59,6 +59,8 @@ class Builds:
         """The compiler command (None: the pinned `ziglang` package's binary)."""
         self.builds = 0
         """Compiler runs so far (a reused library is not one)."""
+        self.idle = False
+        """Compile at SCHED_IDLE (the reloader sets it for large worlds, whose frames it protects)."""
         self._lock = threading.Lock()
         self._manifest: dict[str, dict[str, str]] = self._load_manifest()
 
@@ -111,7 +113,7 @@ class Builds:
         if kept is not None:
             return kept
         output = self.project / self.cache / mode / library_filename(name)
-        result = compile_system(self.project, name, mode, output, self.cache, self.timeout, self.zig)
+        result = compile_system(self.project, name, mode, output, self.cache, self.timeout, self.zig, self.idle)
         with self._lock:
             self.builds += 1
         if result.ok and result.library is not None:

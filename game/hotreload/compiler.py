@@ -137,6 +137,7 @@ def compile_system(
     cache: Path,
     timeout: float,
     zig: Sequence[str] | None = None,
+    idle: bool = False,
 ) -> Compiled:
     """Builds system `name` in `mode` into the file `output`. A compiler that cannot start
     or runs past `timeout` seconds gives a failed result, never an exception."""
@@ -158,7 +159,7 @@ def compile_system(
         why = exc.strerror or exc
         said = f"cannot start the Zig compiler ({' '.join(command[:1])}): {why}; reinstall with pip install -e ."
         return Compiled(name, mode, False, None, output=said, seconds=time.perf_counter() - start)
-    lower_priority(proc)
+    lower_priority(proc, idle)
     _RUNNING.add(proc)
     try:
         text, _ = proc.communicate(timeout=timeout)

@@ -199,12 +199,13 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
-def lower_priority(proc: subprocess.Popen[str]) -> None:
-    """Runs a just-started compiler below the frame loop's priority (POSIX; best effort)."""
+def lower_priority(proc: subprocess.Popen[str], idle: bool = False) -> None:
+    """Runs a just-started compiler below the frame loop's priority (POSIX; best effort):
+    nice 10, or with `idle` Linux's SCHED_IDLE (it gets only what nothing else wants)."""
     if os.name == "posix":
         try:
             os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
-            if hasattr(os, "SCHED_IDLE"):
+            if idle and hasattr(os, "SCHED_IDLE"):
                 os.sched_setscheduler(proc.pid, os.SCHED_IDLE, os.sched_param(0))
         except OSError:
             pass
