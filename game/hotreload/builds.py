@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from game.hotreload.compiler import SYSTEMS, Compiled, compile_system, imports
-from game.hotreload.zigbuild import _RUNNING, kill_group
+from game.hotreload.zigbuild import _RUNNING, DEFAULT_TIMEOUT, kill_group
 from game.native.library import file_digest
 from game.native.platform import built_libraries, library_dir, library_filename
 
@@ -46,7 +46,7 @@ class Builds:
         project: Path,
         optimize: str = "safe",
         prefix: Path | None = None,
-        timeout: float = 600.0,
+        timeout: float = DEFAULT_TIMEOUT,
         workers: int | None = None,
     ) -> None:
         self.project = project
@@ -182,17 +182,6 @@ class Builds:
                 except OSError:
                     pass
         return removed
-
-    def cache_bytes(self) -> int:
-        """Bytes in the project's Zig cache (`zig build`'s and the live builds')."""
-        total = 0
-        for root, _dirs, files in os.walk(self.project / ".zig-cache"):
-            for f in files:
-                try:
-                    total += os.lstat(os.path.join(root, f)).st_size
-                except OSError:
-                    pass
-        return total
 
     def close(self) -> None:
         """Stops every compiler still running (the game is closing)."""

@@ -23,15 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from game.hotreload.zigbuild import (
-    _RUNNING,
-    CompileError,
-    _own_group,
-    failure,
-    kill_group,
-    lower_priority,
-    parse_errors,
-)
+from game.hotreload.zigbuild import _RUNNING, CompileError, failure, kill_group, parse_errors, start_compiler
 
 SYSTEMS = "ecs_systems"
 SCHEMA_ROOT = f"{SYSTEMS}/sdk/schema_library.zig"
@@ -141,26 +133,12 @@ def compile_system(
 ) -> Compiled:
     """Builds system `name` in `mode` into the file `output`. A compiler that cannot start
     or runs past `timeout` seconds gives a failed result, never an exception."""
-    command = [*(zig or zig_command()), *build_args(name, mode, cache), f"-femit-bin={output}"]
+    zig = list(zig or zig_command())
     start = time.perf_counter()
     output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        proc = subprocess.Popen(
-            command,
-            cwd=project,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="replace",
-            **_own_group(),
-        )
-    except OSError as exc:
-        why = exc.strerror or exc
-        said = f"cannot start the Zig compiler ({' '.join(command[:1])}): {why}; reinstall with pip install -e ."
-        return Compiled(name, mode, False, None, output=said, seconds=time.perf_counter() - start)
-    lower_priority(proc, idle)
-    _RUNNING.add(proc)
+    proc = start_compiler([*zig, *build_args(name, mode, cache), f"-femit-bin={output}"], project, zig, idle)
+    if isinstance(proc, str):
+        return Compiled(name, mode, False, None, output=proc, seconds=time.perf_counter() - start)
     try:
         text, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -74,7 +74,6 @@ class ReloadOutcome:
     requested_at: float = 0.0
     """When the edit was saved (watch mode) or F5 was pressed (time.perf_counter)."""
     stale: bool = False
-    sources: frozenset[str] = frozenset()
     upgrade: bool = False
     """Tier 2 replacing tier 1 of the same source."""
     keys: dict[str, str] = field(default_factory=dict)
@@ -91,6 +90,11 @@ class ReloadOutcome:
     total_seconds: float = 0.0
     first_step_seconds: float = 0.0
     """From the request to the end of the first step that ran the new code."""
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """Every system that had a source file when the build started."""
+        return frozenset(self.keys)
 
     @property
     def failed(self) -> dict[str, Compiled]:
@@ -110,8 +114,6 @@ class _Snapshot:
     entities: int = 0
     set_aside: frozenset[str] = frozenset()
     """Source keys whose build faulted: not built again until the source changes."""
-    image: WorldState | None = None
-    """A copy of the world when the history has none yet (startup)."""
 
 
 class Reloader:
@@ -142,7 +144,6 @@ class Reloader:
         self.message = ""
         self.message_at = 0.0
         self.started_at = 0.0
-        self.last_outcome: ReloadOutcome | None = None
         self.outcomes: deque[ReloadOutcome] = deque(maxlen=200)
         """Every tier of every reload applied (newest last), with its timings."""
         self.round: list[ReloadOutcome] = []
@@ -161,6 +162,8 @@ class Reloader:
         self._closing = False
         self._first_step: list[ReloadOutcome] = []
         self._world_file: tuple[float, Path] | None = None  # when the canary's copy was written, and where
+        self._need_image = False  # the worker waits for a copy of the world (`_capture_on_frame_thread`)
+        self._image: WorldState | None = None
         self._snapshot = self._publish()
         remove_stale_copies(self.copies)
         for path in self.builds.remove_stale():
@@ -169,6 +172,11 @@ class Reloader:
     @property
     def building(self) -> bool:
         return self._thread is not None or bool(self._done)
+
+    @property
+    def last_outcome(self) -> ReloadOutcome | None:
+        """The outcome applied last (a tier of a reload)."""
+        return self.outcomes[-1] if self.outcomes else None
 
     @property
     def settled(self) -> bool:
@@ -218,7 +226,6 @@ class Reloader:
             },
             entities=world.count,
             set_aside=frozenset(self.pipeline.set_aside_sources),
-            image=state.capture(world) if self.canary is not None and len(self.history) == 0 else None,
         )
 
     # --- the worker thread ----------------------------------------------------------------
@@ -233,9 +240,9 @@ class Reloader:
                 if again is not None and not self._closing:
                     self._start(*again)
 
-    def _plan(self, reason: str, keys: dict[str, str], snap: _Snapshot) -> tuple[int, list[str], list[str]]:
-        """The first tier, the systems to build at it, and the systems already live at tier 1
-        of their current source (to build at tier 2 after it)."""
+    def _plan(self, reason: str, keys: dict[str, str], snap: _Snapshot) -> tuple[int, int, list[str], list[str]]:
+        """The first and the final tier, the systems to build at the first, and the systems
+        already live at tier 1 of their current source (to build at the final tier after it)."""
         top = 1 if self.builds.optimize == TIER_DEBUG else 2
         final = min(self.pin or top, top)
         big = snap.entities > TIER1_ENTITIES  # debug code would cost more than a frame: tier 2 at once
@@ -253,7 +260,7 @@ class Reloader:
                     upgrade.append(name)
             elif retry or self._attempted.get((name, first)) != key:
                 todo.append(name)
-        return first, todo, upgrade
+        return first, final, todo, upgrade
 
     def _rounds(self, reason: str, requested_at: float) -> None:
         """One reload: the changed systems build at the first tier (in parallel), pass the
@@ -262,29 +269,26 @@ class Reloader:
         tier 1 took 200 ms instead of 125.)"""
         snap = self._snapshot
         keys = self.builds.keys()
-        first, todo, upgrade = self._plan(reason, keys, snap)
+        first, top, todo, upgrade = self._plan(reason, keys, snap)
         # A large world's frames are long and memory-bound: its builds get only idle CPU (at
         # 1M entities frames reached 36 ms beside a nice-10 compiler); a small world's leave
         # a core free, and its builds run at nice 10, faster.
         self.builds.idle = snap.entities > TIER1_ENTITIES
-        top = min(self.pin or 2, 1 if self.builds.optimize == TIER_DEBUG else 2)
         debounce = max(0.0, time.perf_counter() - requested_at) if reason.startswith("saved") else 0.0
         started = time.perf_counter()
         later = [n for n in todo if n != SCHEMA_LIBRARY] + upgrade if first != top else []
 
         def outcome_for(tier: int, results: dict[str, Compiled], is_upgrade: bool = False) -> ReloadOutcome:
-            made = ReloadOutcome(
+            return ReloadOutcome(
                 results=results,
                 tier=tier,
                 reason=reason,
                 requested_at=requested_at,
-                sources=frozenset(keys),
+                keys=keys,
                 upgrade=is_upgrade,
                 debounce_seconds=debounce,
                 build_seconds=time.perf_counter() - started,
             )
-            made.keys = keys
-            return made
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zig-tier") as tiers:
             tier1 = tiers.submit(self.builds.build, todo, first)
@@ -337,7 +341,7 @@ class Reloader:
             return self._world_file[1]
         checkpoint = self.history.lease_newest()
         try:
-            image = checkpoint.state if checkpoint is not None else snap.image
+            image = checkpoint.state if checkpoint is not None else self._capture_on_frame_thread()
             if image is None:
                 return None
             path = self.canary.world_file(image)
@@ -347,6 +351,16 @@ class Reloader:
         finally:
             if checkpoint is not None:
                 self.history.release(checkpoint)
+
+    def _capture_on_frame_thread(self) -> WorldState | None:
+        """A copy of the world when the rewind history has none (startup, or paused right
+        after a scene change): the frame thread takes it at its next `poll` (None if closing)."""
+        with self._lock:
+            self._need_image = True
+            while self._image is None and not self._closing:
+                self._applied.wait(timeout=0.1)
+            image, self._image, self._need_image = self._image, None, False
+        return image
 
     def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot, world_file: Path | None) -> None:
         """Each library built ok goes through the canary, the loader and the handshake;
@@ -453,6 +467,10 @@ class Reloader:
         """At a frame boundary: swaps in what finished building; returns the last outcome
         applied (None when nothing was ready). Publishes the game's state for the next build."""
         applied = None
+        if self._need_image:
+            with self._lock:
+                self._image = state.capture(self.pipeline.world)
+                self._applied.notify_all()
         while self._done:
             outcome = self._done[0]
             try:
@@ -464,7 +482,7 @@ class Reloader:
                     self._snapshot = self._publish()
                     self._applied.notify_all()
             self.message_at = time.perf_counter()
-            self.last_outcome = applied = outcome
+            applied = outcome
             self.outcomes.append(outcome)
             if not outcome.upgrade:
                 self.round = []

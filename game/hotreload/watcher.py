@@ -2,9 +2,9 @@
 
 watchdog's observer thread records what changed and when. Once the files have been quiet
 for `debounce` seconds, a timer thread calls `on_due(reason, saved_at)` (the reloader's
-`request`, the same path F5 takes) at once, without waiting for a frame boundary; without
-`on_due` the frame loop asks `due()`. Editors that save in several steps (write a temp
-file, rename) do it within a millisecond, inside the 2 ms debounce: one reload, not three.
+`request`, the same path F5 takes) at once, without waiting for a frame boundary. Editors
+that save in several steps (write a temp file, rename) do it within a millisecond, inside the
+2 ms debounce: one reload, not three.
 A save that lands after the build started is caught by the reloader (it builds again).
 """
 
@@ -27,8 +27,8 @@ class SourceWatcher(FileSystemEventHandler):
     def __init__(
         self,
         folder: Path,
+        on_due: Callable[[str, float], None],
         debounce: float = DEBOUNCE,
-        on_due: Callable[[str, float], None] | None = None,
     ) -> None:
         self.folder = folder
         self.debounce = debounce
@@ -74,7 +74,7 @@ class SourceWatcher(FileSystemEventHandler):
             with self._lock:
                 self._changed |= zig
                 self._last = time.perf_counter()
-                if self.on_due is not None and self._timer is None:
+                if self._timer is None:
                     self._arm(self.debounce)
 
     def _stat(self, name: str) -> tuple[int, int, int] | None:
@@ -102,14 +102,4 @@ class SourceWatcher(FileSystemEventHandler):
             names, self._changed = sorted(self._changed), set()
             saved_at = self._last
             self._reported.update({name: self._stat(name) for name in names})
-        if self.on_due is not None:
-            self.on_due("saved " + ", ".join(names), saved_at)
-
-    def due(self, now: float | None = None) -> str | None:
-        """A reload reason once changes have been quiet for `debounce` seconds, else None."""
-        now = time.perf_counter() if now is None else now
-        with self._lock:
-            if not self._changed or now - self._last < self.debounce:
-                return None
-            names, self._changed = sorted(self._changed), set()
-        return "saved " + ", ".join(names)
+        self.on_due("saved " + ", ".join(names), saved_at)

@@ -132,24 +132,10 @@ class ZigBuild:
         start = time.perf_counter()
         self._cancelled = False
         stopped = ""
-        try:
-            proc = subprocess.Popen(
-                self.command(step, extra),
-                cwd=self.project,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                errors="replace",
-                **_own_group(),
-            )
-        except OSError as exc:
-            zig = " ".join(self.zig)
-            output = f"cannot start the Zig compiler ({zig}): {exc.strerror or exc}; reinstall with pip install -e ."
-            return BuildResult(False, -1, time.perf_counter() - start, (), output)
+        proc = start_compiler(self.command(step, extra), self.project, self.zig)
+        if isinstance(proc, str):
+            return BuildResult(False, -1, time.perf_counter() - start, (), proc)
         self._proc = proc
-        lower_priority(proc)
-        _RUNNING.add(proc)
         try:
             output, _ = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -197,6 +183,32 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
                 subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True, check=False)
                 proc.kill()
     proc.wait()
+
+
+def start_compiler(
+    command: Sequence[str], cwd: Path, zig: Sequence[str], idle: bool = False
+) -> subprocess.Popen[str] | str:
+    """Starts `command` (the compiler `zig` and its arguments) in `cwd`, its output piped as
+    text, in a process group of its own at low priority, killed at exit if still running;
+    or says why it could not start."""
+    try:
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            **_own_group(),
+        )
+    except OSError as exc:
+        return (
+            f"cannot start the Zig compiler ({' '.join(zig)}): {exc.strerror or exc}; reinstall with pip install -e ."
+        )
+    lower_priority(proc, idle)
+    _RUNNING.add(proc)
+    return proc
 
 
 def lower_priority(proc: subprocess.Popen[str], idle: bool = False) -> None:

@@ -63,14 +63,9 @@ class History:
         """The code epoch of the newest checkpoint (None when there is none)."""
         return self._ring[-1].epoch if self._ring else None
 
-    def mark(self, world: World, epoch: int, checkpoint: Checkpoint | None = None) -> Checkpoint:
-        """A checkpoint of `world` now (or `checkpoint`, just taken of it), for code `epoch`;
-        returns it. A capture reuses the memory of the oldest checkpoint when it is due to go."""
-        if checkpoint is not None and checkpoint.step == world.step:
-            checkpoint.epoch = epoch
-            checkpoint.shared = True  # probation holds it too: never reused for a later capture
-            self._ring.append(checkpoint)
-            return checkpoint
+    def mark(self, world: World, epoch: int) -> Checkpoint:
+        """A checkpoint of `world` now, for code `epoch`; returns it. It reuses the memory of
+        the oldest checkpoint when that one is due to go (or a spare made off the frame thread)."""
         return self._capture(world, epoch)
 
     def lease_newest(self) -> Checkpoint | None:
