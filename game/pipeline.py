@@ -11,7 +11,7 @@ step and applied at its end: first the Python systems' buffer (`Pipeline.command
 each native system's, in pipeline order (see game/world/commands.py). A refused command is
 a warning naming the system (log and HUD); the rest apply.
 
-The `.render` system is not a processor: the renderer calls it once per drawn frame.
+`.render` systems are not processors: the renderer calls each, in order, once per drawn frame.
 A system whose `run` fails is switched off (the error kept for the HUD) until a reload
 replaces it; the rest of the step goes on. A system still on probation (its first frames
 after a reload) raises ProbationFailure instead, so the reloader can roll it back.
@@ -110,10 +110,9 @@ class Pipeline:
         """Called after a fault outside `run` was dealt with (the app autosaves)."""
 
     @property
-    def render(self) -> SystemSlot | None:
-        """The render system that draws: the first by order that is on and has not failed."""
-        renders = [s for s in self.slots.values() if s.system.is_render]
-        return next((s for s in renders if s.error is None and s.enabled), renders[0] if renders else None)
+    def renders(self) -> list[SystemSlot]:
+        """The render systems that draw, in order: each is on and has not failed."""
+        return [s for s in self.slots.values() if s.system.is_render and s.error is None and s.enabled]
 
     def digests(self) -> dict[str, str]:
         """Library digest of every live system, by library name."""
@@ -352,26 +351,27 @@ class Pipeline:
         return True
 
     def draw(self, target: tuple[int, int, int, int]) -> bool:
-        """Runs the render system into `target`; False if there is none or it failed."""
-        slot = self.render
-        if slot is None or slot.error is not None or not slot.enabled:
-            return False
-        try:
-            slot.system.run(0.0, target)
-            slot.avg_ms += (slot.system.last_ms - slot.avg_ms) * 0.05
-        except SystemRunError as exc:
-            slot.error = str(exc)
-            log.error("%s; drawing is off until it is rebuilt (F5)", exc)
-            return False
-        except SystemFault as fault:
-            if fault.interrupted:
-                return False
-            self.set_aside_live(fault)  # the world is untouched: a render system's commands are dropped
-            if self.on_fault is not None:
-                self.on_fault(fault)
-            return False
-        self.apply_commands([slot.system])  # between steps: a render system's commands apply at once
-        return True
+        """Runs every render system into `target`, lowest order first (each draws over the
+        ones before it); False if none drew. One that fails is switched off, the rest draw."""
+        drew = False
+        for slot in self.renders:
+            try:
+                slot.system.run(0.0, target)
+                slot.avg_ms += (slot.system.last_ms - slot.avg_ms) * 0.05
+            except SystemRunError as exc:
+                slot.error = str(exc)
+                log.error("%s; it draws nothing until it is rebuilt (F5)", exc)
+                continue
+            except SystemFault as fault:
+                if fault.interrupted:
+                    return drew
+                self.set_aside_live(fault)  # the world is untouched: a render system's commands are dropped
+                if self.on_fault is not None:
+                    self.on_fault(fault)
+                continue
+            self.apply_commands([slot.system])  # between steps: a render system's commands apply at once
+            drew = True
+        return drew
 
 
 def transfer_state(old: NativeLibrary, new: NativeLibrary, step: int = 0) -> None:

@@ -349,17 +349,17 @@ def test_shutdown_at_quit_still_saves_the_world(
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_render_late_switches_drawing_to_the_next_render_system(
+def test_render_late_leaves_the_other_render_systems_drawing(
     case: Case, reference: dict[str, np.ndarray], fault: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     game = case.start()
     case.frames(FAULT_STEP)
-    assert game.pipeline.render is case.live(RENDER)
+    assert game.pipeline.renders[0] is case.live(RENDER)
     arm(case.faulty.trigger("ra"), "run", fault)
     case.frames(5)
     assert case.live(RENDER).faulted
     named(caplog, fault, "render", system=RENDER)
-    assert game.pipeline.render is case.live("render")
+    assert [s.system.name for s in game.pipeline.renders] == ["render"]
     finish(case, reference)
 
 

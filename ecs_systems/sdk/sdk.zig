@@ -46,6 +46,11 @@ const std = @import("std");
 const builtin = @import("builtin");
 const components = @import("components");
 
+/// Drawing for `.render` systems: lines, circles, shapes, text (`sdk.draw.Canvas`).
+pub const draw = @import("draw.zig");
+/// A spatial grid kept in a resource, filled by the `grid` system, read by any system.
+pub const grid = @import("grid.zig");
+
 pub const abi_version: u32 = 2;
 
 pub const DType = enum(u32) { f32 = 1, f64 = 2, i32 = 3, u32 = 4, u8 = 5, i64 = 6, u64 = 7, entity = 8 };
@@ -69,10 +74,10 @@ pub const Entity = enum(u64) {
     _,
 
     pub fn index(self: Entity) u32 {
-        return @truncate(@intFromEnum(self));
+        return @truncate(@backingInt(self));
     }
     pub fn generation(self: Entity) u32 {
-        return @truncate(@intFromEnum(self) >> 32);
+        return @truncate(@backingInt(self) >> 32);
     }
 };
 
@@ -146,10 +151,57 @@ pub const QueryView = extern struct {
 
 pub const Key = enum(u8) {
     // 0-25: letters, 26-35: digits, then the rest. Fixed numbers (the host maps to them).
-    a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z,
-    @"0", @"1", @"2", @"3", @"4", @"5", @"6", @"7", @"8", @"9",
-    space, enter, escape, tab, backspace, left, right, up, down,
-    left_shift, right_shift, left_ctrl, right_ctrl, left_alt, right_alt,
+    a,
+    b,
+    c,
+    d,
+    e,
+    f,
+    g,
+    h,
+    i,
+    j,
+    k,
+    l,
+    m,
+    n,
+    o,
+    p,
+    q,
+    r,
+    s,
+    t,
+    u,
+    v,
+    w,
+    x,
+    y,
+    z,
+    @"0",
+    @"1",
+    @"2",
+    @"3",
+    @"4",
+    @"5",
+    @"6",
+    @"7",
+    @"8",
+    @"9",
+    space,
+    enter,
+    escape,
+    tab,
+    backspace,
+    left,
+    right,
+    up,
+    down,
+    left_shift,
+    right_shift,
+    left_ctrl,
+    right_ctrl,
+    left_alt,
+    right_alt,
     _,
 };
 
@@ -169,7 +221,7 @@ pub const Input = extern struct {
     keys_released: [4]u64,
 
     fn bit(set: [4]u64, key: Key) bool {
-        const k: u8 = @intFromEnum(key);
+        const k: u8 = @backingInt(key);
         return set[k >> 6] >> @intCast(k & 63) & 1 != 0;
     }
     pub fn held(self: *const Input, key: Key) bool {
@@ -182,10 +234,15 @@ pub const Input = extern struct {
         return bit(self.keys_released, key);
     }
     pub fn button(self: *const Input, b: Mouse) bool {
-        return self.buttons >> @intFromEnum(b) & 1 != 0;
+        return self.buttons >> @backingInt(b) & 1 != 0;
     }
     pub fn clicked(self: *const Input, b: Mouse) bool {
-        return self.buttons_pressed >> @intFromEnum(b) & 1 != 0;
+        return self.buttons_pressed >> @backingInt(b) & 1 != 0;
+    }
+    /// Whether any key is held, or went down since the last step.
+    pub fn anyKey(self: *const Input) bool {
+        for (self.keys_held, self.keys_pressed) |h, p| if (h | p != 0) return true;
+        return false;
     }
 };
 
@@ -361,7 +418,7 @@ fn defaultOf(comptime T: type, comptime i: usize) f64 {
         .array => value[0],
         else => value,
     };
-    if (E == Entity) return @floatFromInt(@intFromEnum(first));
+    if (E == Entity) return @floatFromInt(@backingInt(first));
     return switch (@typeInfo(E)) {
         .float => @floatCast(first),
         .int => @floatFromInt(first),
@@ -560,7 +617,7 @@ pub fn World(comptime spec: anytype) type {
 
         /// The tables matching query `q`, one at a time.
         pub fn query(w: *const Self, comptime q: QueryName) QueryType(q).Iterator {
-            return .{ .view = &w.frame.queries[@intFromEnum(q)] };
+            return .{ .view = &w.frame.queries[@backingInt(q)] };
         }
 
         fn ResourceType(comptime r: ResourceName) type {
@@ -569,7 +626,7 @@ pub fn World(comptime spec: anytype) type {
 
         /// Resource `r` in place (write through the pointer if declared `.write`).
         pub fn resource(w: *const Self, comptime r: ResourceName) *align(1) Payload(ResourceType(r)) {
-            return @ptrCast(w.frame.resources[@intFromEnum(r)]);
+            return @ptrCast(w.frame.resources[@backingInt(r)]);
         }
 
         /// Whether `e` is a live entity now (as of the start of this step: commands of
@@ -627,6 +684,7 @@ pub fn World(comptime spec: anytype) type {
             comptime var size: usize = 0;
             comptime var order: [fields.len]usize = undefined;
             comptime {
+                @setEvalBranchQuota(20_000 + 2 * schema_types.len * schema_types.len * fields.len);
                 for (fields) |T| {
                     const id = componentId(T);
                     if (isResource(T)) @compileError(@typeName(T) ++ " is a resource, not a component");
@@ -699,7 +757,7 @@ pub fn system(comptime W: type, comptime spec: anytype) Api {
                 const any: anyerror = err;
                 const status: Status = if (any == error.BadTarget) .bad_target else .failed;
                 if (frame.message_len == 0) return report(frame, status, "{s}", .{@errorName(err)});
-                return @intFromEnum(status);
+                return @backingInt(status);
             };
             return ok;
         }
@@ -750,10 +808,10 @@ pub fn report(frame: *Frame, status: Status, comptime fmt: []const u8, args: any
         const written = std.fmt.bufPrint(buf[0..cap], fmt, args) catch buf[0..cap];
         frame.message_len = written.len;
     }
-    return @intFromEnum(status);
+    return @backingInt(status);
 }
 
-pub const ok: i32 = @intFromEnum(Status.ok);
+pub const ok: i32 = @backingInt(Status.ok);
 
 /// A small seeded generator for systems (splitmix64): keep its state in a resource
 /// (`c.Rng`) so it is saved, rewound and replayed with the world.
@@ -768,6 +826,11 @@ pub fn nextRandom(state: *align(1) u64) u64 {
 /// A float in [0, 1) from `nextRandom`.
 pub fn randomFloat(state: *align(1) u64) f32 {
     return @as(f32, @floatFromInt(nextRandom(state) >> 40)) / @as(f32, 1 << 24);
+}
+
+/// A float in [lo, hi) from `nextRandom`.
+pub fn randomRange(state: *align(1) u64, lo: f32, hi: f32) f32 {
+    return lo + (hi - lo) * randomFloat(state);
 }
 
 /// SIMD lane count used by the systems' hot loops (Zig 0.17 does not auto-vectorize).
@@ -869,6 +932,11 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
     try expect(88, @offsetOf(Api, "save_state"));
     try expect(96, @offsetOf(Api, "load_state"));
     try expect(104, @offsetOf(Api, "layout"));
+}
+
+test {
+    _ = draw;
+    _ = grid;
 }
 
 test "the schema describes components.zig" {

@@ -22,7 +22,8 @@ DEBOUNCE = 0.002
 
 
 class SourceWatcher(FileSystemEventHandler):
-    """Watches `folder` (not recursively) for created, changed, moved or deleted `.zig` files."""
+    """Watches `folder` and its subfolders (the SDK, shared game code) for created, changed,
+    moved or deleted `.zig` files."""
 
     def __init__(
         self,
@@ -47,7 +48,7 @@ class SourceWatcher(FileSystemEventHandler):
     def start(self) -> None:
         if self._observer is None:
             observer = Observer()
-            observer.schedule(self, str(self.folder), recursive=False)
+            observer.schedule(self, str(self.folder), recursive=True)
             observer.start()
             self._observer = observer
 
@@ -66,7 +67,7 @@ class SourceWatcher(FileSystemEventHandler):
         if event.event_type in ("opened", "closed_no_write") or event.is_directory:
             return
         names = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
-        zig = {Path(str(p)).name for p in names if str(p).endswith(".zig")}
+        zig = {self._relative(str(p)) for p in names if str(p).endswith(".zig")}
         # An event that arrives after its save was already reported (a write's close, read late
         # by a busy observer) changes nothing: it must not ask for a second reload.
         zig = {name for name in zig if (stat := self._stat(name)) is None or stat != self._reported.get(name)}
@@ -76,6 +77,12 @@ class SourceWatcher(FileSystemEventHandler):
                 self._last = time.perf_counter()
                 if self._timer is None:
                     self._arm(self.debounce)
+
+    def _relative(self, path: str) -> str:
+        try:
+            return Path(path).relative_to(self.folder).as_posix()
+        except ValueError:
+            return Path(path).name
 
     def _stat(self, name: str) -> tuple[int, int, int] | None:
         try:

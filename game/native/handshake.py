@@ -18,7 +18,7 @@ from game.native.abi import ABI_VERSION, LAYOUT, Access, Kind, ffi
 from game.native.errors import HandshakeError
 from game.native.library import SystemInfo
 from game.world.schema import ComponentSpec
-from game.world.state import is_name, layout_problem
+from game.world.state import is_name, layout_problem, limits
 
 API_SIZE = ffi.sizeof("Api")
 
@@ -83,9 +83,13 @@ def check_abi(info: SystemInfo, source: str) -> None:
         if spec.name in names:
             raise HandshakeError(f"{source}: component {spec.name} is described twice")
         names.add(spec.name)
+        widest = limits(spec.is_resource)[0]
         for f in spec.fields:
-            if not is_name(f.name) or not 1 <= f.width <= 64:
-                raise HandshakeError(f"{source}: {spec.name}.{f.name}: unknown dtype or width {f.width}")
+            if not is_name(f.name) or not 1 <= f.width <= widest:
+                raise HandshakeError(
+                    f"{source}: {spec.name}.{f.name}: unknown dtype or width {f.width}"
+                    f" (a {'resource' if spec.is_resource else 'component'} field holds 1-{widest:,})"
+                )
             if f.offset + f.dtype.numpy.itemsize * f.width > spec.size:
                 raise HandshakeError(f"{source}: {spec.name}.{f.name} lies outside its {spec.size}-byte payload")
         problem = layout_problem(spec)  # the rule world files follow: what runs must save and load

@@ -29,6 +29,15 @@ MAX_COMPONENTS = 64
 MAX_FIELDS = 64
 MAX_WIDTH = 64
 MAX_PAYLOAD = MAX_FIELDS * MAX_WIDTH * 8  # bytes: every field as wide as can be, of 8-byte elements
+MAX_RESOURCE_WIDTH = 1 << 24  # a resource is one value per world: it may hold a grid or a table
+MAX_RESOURCE_PAYLOAD = 1 << 28  # bytes (256 MiB)
+
+
+def limits(is_resource: bool) -> tuple[int, int]:
+    """(widest array field, largest payload in bytes) of a component or of a resource."""
+    return (MAX_RESOURCE_WIDTH, MAX_RESOURCE_PAYLOAD) if is_resource else (MAX_WIDTH, MAX_PAYLOAD)
+
+
 MAX_NAME = 255  # characters of a component or field name
 
 _REPR = reprlib.Repr()
@@ -68,7 +77,8 @@ def schema_from_json(data: Any) -> dict[str, ComponentSpec]:
     for anything a components.zig could not have declared: a non-list, more than
     MAX_COMPONENTS components or MAX_FIELDS fields, a name that is not an identifier (or
     is used twice), an unknown dtype, a width outside 1..MAX_WIDTH, a field outside its
-    payload or overlapping another, a payload over MAX_PAYLOAD bytes, a default that is
+    payload or overlapping another, a payload over MAX_PAYLOAD bytes (for a resource:
+    MAX_RESOURCE_WIDTH and MAX_RESOURCE_PAYLOAD), a default that is
     NaN or does not fit its type."""
     if not isinstance(data, list):
         raise StateError(f"schema: {_shown(data)} is not a list of components")
@@ -92,11 +102,14 @@ def _component_from_json(entry: Any, i: int) -> ComponentSpec:
     where = f"schema: {name}"
     if not isinstance(is_resource, bool):
         raise StateError(f"{where}: is_resource {_shown(is_resource)} is not true or false")
-    if not _is_int(size) or not 0 <= size <= MAX_PAYLOAD:
-        raise StateError(f"{where}: size {_shown(size)} is not 0..{MAX_PAYLOAD} bytes")
+    widest, largest = limits(is_resource)
+    if not _is_int(size) or not 0 <= size <= largest:
+        raise StateError(f"{where}: size {_shown(size)} is not 0..{largest} bytes")
     if not isinstance(fields, list) or len(fields) > MAX_FIELDS:
         raise StateError(f"{where}: fields are not a list of at most {MAX_FIELDS}")
-    spec = ComponentSpec(name, tuple(_field_from_json(f, name, j) for j, f in enumerate(fields)), size, is_resource)
+    spec = ComponentSpec(
+        name, tuple(_field_from_json(f, name, j, widest, largest) for j, f in enumerate(fields)), size, is_resource
+    )
     problem = layout_problem(spec)
     if problem is not None:
         raise StateError(f"schema: {problem}")
@@ -108,8 +121,9 @@ def layout_problem(spec: ComponentSpec) -> str | None:
     MAX_PAYLOAD bytes, a field declared twice, outside the payload or overlapping another,
     a default its type cannot hold. One rule for world files and for libraries
     (game.native.handshake), so a world that runs also saves and loads."""
-    if not 0 <= spec.size <= MAX_PAYLOAD:
-        return f"{spec.name}: size {spec.size} is not 0..{MAX_PAYLOAD} bytes"
+    largest = limits(spec.is_resource)[1]
+    if not 0 <= spec.size <= largest:
+        return f"{spec.name}: size {spec.size} is not 0..{largest} bytes"
     seen: set[str] = set()
     end = 0
     for f in sorted(spec.fields, key=lambda f: f.offset):
@@ -127,7 +141,7 @@ def layout_problem(spec: ComponentSpec) -> str | None:
     return None
 
 
-def _field_from_json(entry: Any, component: str, j: int) -> FieldSpec:
+def _field_from_json(entry: Any, component: str, j: int, widest: int, largest: int) -> FieldSpec:
     if not isinstance(entry, list) or len(entry) != 5:
         raise StateError(
             f"schema: {component} field {j} ({_shown(entry)}) is not [name, dtype, width, default, offset]"
@@ -137,10 +151,10 @@ def _field_from_json(entry: Any, component: str, j: int) -> FieldSpec:
     where = f"schema: {component}.{name}"
     if not _is_int(dtype) or dtype not in DType._value2member_map_:
         raise StateError(f"{where}: dtype {_shown(dtype)} is not one of {sorted(DType._value2member_map_)}")
-    if not _is_int(width) or not 1 <= width <= MAX_WIDTH:
-        raise StateError(f"{where}: width {_shown(width)} is not 1..{MAX_WIDTH}")
-    if not _is_int(offset) or not 0 <= offset <= MAX_PAYLOAD:
-        raise StateError(f"{where}: offset {_shown(offset)} is not 0..{MAX_PAYLOAD}")
+    if not _is_int(width) or not 1 <= width <= widest:
+        raise StateError(f"{where}: width {_shown(width)} is not 1..{widest}")
+    if not _is_int(offset) or not 0 <= offset <= largest:
+        raise StateError(f"{where}: offset {_shown(offset)} is not 0..{largest}")
     if not isinstance(default, (int, float)) or isinstance(default, bool):
         raise StateError(f"{where}: default {_shown(default)} is not a number")
     if isinstance(default, int) and abs(default) > 2**64:  # float() of it could overflow

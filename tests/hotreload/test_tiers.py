@@ -56,7 +56,7 @@ def test_only_systems_whose_sources_or_imports_changed_get_a_new_key(project: Pa
     assert [n for n in before if before[n] != after[n]] == ["movement"]
 
     helper = project / "ecs_systems" / "shared" / "maths.zig"
-    helper.parent.mkdir()
+    helper.parent.mkdir(exist_ok=True)
     helper.write_text("pub fn half(x: f32) f32 {\n    return x / 2;\n}\n")
     edit(
         project / "ecs_systems" / "bounds.zig",
