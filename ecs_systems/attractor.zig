@@ -1,5 +1,6 @@
-//! Attractor: every entity is pulled towards the mouse (pushed away while the right
-//! button is held). With no mouse in the window, a gentle pull towards the centre.
+//! Attractor: every particle (an entity with a `Color`) is pulled towards the mouse
+//! (pushed away while the right button is held). With no mouse in the window, a gentle
+//! pull towards the centre.
 //! The strengths live in the `Tunables` resource, so they can be edited live from Python.
 const std = @import("std");
 const sdk = @import("sdk");
@@ -11,8 +12,9 @@ pub const build_id: u32 = 1;
 /// Softening radius squared (px²): keeps the force finite at the centre.
 const soft2: f32 = 2_500;
 
+// Particles only: the games' entities have no Color and fly by their own rules.
 // Frozen entities keep their velocity: movement skips them, so a pull would only pile up.
-const Pulled = sdk.Query(.{ .pos = .{ c.Position, .read }, .vel = .{ c.Velocity, .read_write } }, .{ .without = .{c.Frozen} });
+const Pulled = sdk.Query(.{ .pos = .{ c.Position, .read }, .vel = .{ c.Velocity, .read_write } }, .{ .with = .{c.Color}, .without = .{c.Frozen} });
 const W = sdk.World(.{ .queries = .{ .pulled = Pulled }, .resources = .{ .tun = .{ c.Tunables, .read } } });
 
 const api = sdk.system(W, .{ .name = "attractor", .build_id = build_id, .order = 10, .run = run });

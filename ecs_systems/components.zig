@@ -45,3 +45,67 @@ pub const Rng = struct {
     state: u64 = 0x2545F4914F6CD800, // exact as an f64 (see above)
     pub const resource = true;
 };
+
+// --- the games: `arena` and `flock` ----------------------------------------------------
+// Their entities have no `Color`: the particle systems (attractor, colorize, render) leave
+// them alone, and each game draws its own with its render system.
+
+/// A round body in the spatial grid (`Grid`, filled by the `grid` system). `layer` is one
+/// of the `layer_*` bits below: what kind of thing it is, for whoever looks it up.
+pub const Body = struct { radius: f32 = 4, layer: u32 = 0 };
+pub const layer_ship: u32 = 1;
+pub const layer_bullet: u32 = 2;
+pub const layer_asteroid: u32 = 4;
+pub const layer_hunter: u32 = 8;
+pub const layer_pickup: u32 = 16;
+pub const layer_boid: u32 = 32;
+
+/// Facing (radians) and turning speed (radians per second).
+pub const Heading = struct { angle: f32 = 0, spin: f32 = 0 };
+/// What flies a ship this step: set from the keys (`pilot`) or by the `autopilot`.
+/// `turn` and `thrust` in -1..1, `fire` 0 or 1.
+pub const Control = struct { turn: f32 = 0, thrust: f32 = 0, fire: u32 = 0 };
+/// The player's ship: seconds of safety left (after a respawn), seconds until the gun is
+/// ready, seconds of rapid fire left, and extra bullets per shot (pickups).
+pub const Ship = struct { safe: f32 = 2, cooldown: f32 = 0, rapid: f32 = 0, spread: u32 = 0 };
+/// `size` 3 (big) to 1 (small): a hit that destroys one splits it into two of `size - 1`.
+/// `seed` shapes its outline. Its hit points are its `Health`.
+pub const Asteroid = struct { size: u32 = 3, seed: u32 = 0 };
+/// An enemy that chases the ship (from wave 2). Its hit points are its `Health`.
+pub const Hunter = struct {};
+pub const Bullet = struct { damage: i32 = 1 };
+/// Dropped by what the player destroys: 0 extra life, 1 rapid fire, 2 spread shot.
+pub const Pickup = struct { kind: u32 = 0 };
+/// Damage taken this step: added by `collide`, applied and removed by the victim's system.
+pub const Hit = struct { damage: i32 = 1 };
+/// Explosion debris and engine flame: drawn fading as its `Lifetime` runs out.
+pub const Spark = struct { rgb: u32 = 0xFFFFFF };
+/// A bird of the flock (with Position, Velocity, Body).
+pub const Boid = struct {};
+
+/// The arena game. `state`: 0 not playing (another scene), 1 start a new game, 2 playing,
+/// 3 game over. `idle`: seconds since the player last touched a key: after a few the
+/// autopilot flies (and it flies from the start: nobody has touched a key yet).
+/// The score is the `Score` resource.
+pub const Arena = struct {
+    state: u32 = 0,
+    lives: i32 = 3,
+    wave: u32 = 0,
+    /// Seconds in the current state.
+    timer: f32 = 0,
+    idle: f32 = 1_000,
+    /// Things destroyed, for the record.
+    kills: u32 = 0,
+    pub const resource = true;
+};
+
+/// The flock's predator: the mouse, or (with no mouse in the window) a hawk that circles
+/// on its own. The `boids` system moves it and the flock flees it.
+pub const Predator = struct {
+    x: f32 = -1_000,
+    y: f32 = -1_000,
+    pub const resource = true;
+};
+
+/// Room for 262,144 bodies over up to 65,536 cells (8 MiB). See `sdk/grid.zig`.
+pub const Grid = sdk.grid.Grid(1 << 18, 1 << 16);

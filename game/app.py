@@ -128,8 +128,7 @@ class Game:
         from game.world.scenes import SCENES
 
         n, (w, h) = self.options.entities, self.options.size
-        for count, values in SCENES[self.scene](self.world.rng, n, w, h):
-            self.world.spawn(count, values)
+        SCENES[self.scene](self.world.rng, n, w, h).place(self.world)
 
     def start(self) -> bool:
         """Builds and loads the systems (blocking, with progress); False if none could be loaded."""

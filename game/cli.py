@@ -19,6 +19,7 @@ from game.options import PROJECT_ROOT as PROJECT_ROOT
 from game.options import Options
 from game.world.snapshot import memory_bound
 from game.world.state import MAX_SEED, MAX_SIZE, MIN_SIZE
+from game.world.scenes import SCENES
 from game.world.world import DEFAULT_MAX_ENTITIES
 
 KEY_NAMES = {"SPACE": "space", "ESC": "escape", "ESCAPE": "escape"}
@@ -113,7 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, metavar="N", help=f"exit after N frames (at most {MAX_FRAMES:,})")
     p.add_argument("--fast", action="store_true", help="run frames back to back instead of at 60 FPS")
     p.add_argument(
-        "--entities", type=int, default=Options.entities, metavar="N", help="entities at start (default %(default)s)"
+        "--entities",
+        type=int,
+        default=Options.entities,
+        metavar="N",
+        help="entities at start: particles, or boids in flock (the arena ignores it; default %(default)s)",
     )
     p.add_argument(
         "--seed", type=int, default=Options.seed, metavar="S", help="random seed, 0..2**63-1 (default %(default)s)"
@@ -154,8 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scene",
         default="drift",
-        choices=["drift", "galaxy", "fountain", "rain"],
-        help="starting scene (Tab cycles; default %(default)s)",
+        choices=list(SCENES),
+        help="starting scene: particles (drift, galaxy, fountain, rain) or a game (arena, flock);"
+        " Tab cycles; default %(default)s",
     )
     p.add_argument(
         "--no-canary", action="store_true", help="swap new builds in without first running them in a separate process"

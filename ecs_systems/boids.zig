@@ -1,0 +1,150 @@
+//! Flock: every boid steers by its neighbours in the spatial grid: away from the ones too
+//! close (separation), along with their heading (alignment), towards their middle
+//! (cohesion), and away from the predator (the mouse; with no mouse, a hawk circling on
+//! its own). Everything it reads comes from the grid as the last step left it, so boids
+//! are steered in the grid's cell order (neighbours are close in memory: 10x faster at
+//! 50k than visiting them row by row) and the result does not depend on that order.
+const std = @import("std");
+const sdk = @import("sdk");
+const c = @import("components");
+pub const panic = sdk.panic;
+
+pub const build_id: u32 = 1;
+
+/// Pixels: who counts as a neighbour, and who is too close.
+const radius: f32 = 10;
+const personal: f32 = 5;
+/// Neighbours counted, and boids looked at, per boid at most: a crowd costs no more.
+const max_neighbours: f32 = 20;
+const max_looked: u32 = 48;
+/// Steering strengths (per second).
+const separation: f32 = 5;
+const alignment: f32 = 3;
+const cohesion: f32 = 1.1;
+/// Fleeing: within `fear` pixels of the predator, pushed away this hard.
+const fear: f32 = 140;
+const flee: f32 = 900;
+/// Speed limits (pixels per second) and the push back from the edges.
+const min_speed: f32 = 60;
+const max_speed: f32 = 150;
+const margin: f32 = 60;
+const edge_push: f32 = 700;
+
+const Flock = sdk.Query(.{ .pos = .{ c.Position, .read }, .vel = .{ c.Velocity, .read_write } }, .{ .with = .{c.Boid} });
+const W = sdk.World(.{
+    .queries = .{ .flock = Flock },
+    .resources = .{ .grid = .{ c.Grid, .read }, .predator = .{ c.Predator, .write } },
+});
+
+const api = sdk.system(W, .{ .name = "boids", .build_id = build_id, .order = 15, .run = run });
+
+export fn plugin_entry() *const sdk.Api {
+    return &api;
+}
+
+fn run(w: *W) !void {
+    var flock = w.query(.flock);
+    if (flock.count() == 0) return; // another scene
+    const hawk = w.resource(.predator);
+    const in = w.input;
+    if (in.mouse_in_window != 0) {
+        hawk.x = in.mouse_x;
+        hawk.y = in.mouse_y;
+    } else {
+        const t = @as(f32, @floatFromInt(w.step())) * w.dt;
+        hawk.x = w.width() * (0.5 + 0.38 * @cos(t * 0.41));
+        hawk.y = w.height() * (0.5 + 0.36 * @sin(t * 0.67));
+    }
+    const g = w.resource(.grid);
+    const size = [2]f32{ w.width(), w.height() };
+    // Steer in the grid's order, so neighbours are next to each other in memory, into
+    // `steered`; then hand each boid its row's result by entity.
+    const items: usize = g.count;
+    for (0..items) |k| {
+        if (g.layer[k] != c.layer_boid) continue;
+        steered[k] = steer(g, g.entity[k], .{ g.x[k], g.y[k] }, .{ g.vx[k], g.vy[k] }, .{ hawk.x, hawk.y }, size, w.dt);
+        const e = g.entity[k].index();
+        if (e < item_of.len) item_of[e] = @intCast(k);
+    }
+    while (flock.next()) |t| {
+        for (t.entities, t.vel.x, t.vel.y) |e, *vx, *vy| {
+            const i = e.index();
+            if (i >= item_of.len) continue;
+            const k = item_of[i];
+            if (k >= items or g.entity[k] != e) continue; // not in the grid yet: spawned this step
+            vx.* = steered[k][0];
+            vy.* = steered[k][1];
+        }
+    }
+}
+
+/// Scratch for one step (not state: nothing in them outlives `run`).
+var steered: [c.Grid.capacity][2]f32 = undefined;
+var item_of: [1 << 21]u32 = undefined;
+
+fn steer(g: anytype, self: sdk.Entity, p: [2]f32, v: [2]f32, hawk: [2]f32, size: [2]f32, dt: f32) [2]f32 {
+    var sep = [2]f32{ 0, 0 };
+    var ali = [2]f32{ 0, 0 };
+    var mid = [2]f32{ 0, 0 };
+    var n: f32 = 0;
+    var looked: u32 = 0;
+    var it = sdk.grid.near(g, p[0], p[1], radius);
+    while (it.next()) |k| {
+        looked += 1;
+        if (looked > max_looked or n >= max_neighbours) break;
+        if (g.layer[k] != c.layer_boid or g.entity[k] == self) continue;
+        const qx = g.x[k];
+        const qy = g.y[k];
+        const dx = p[0] - qx;
+        const dy = p[1] - qy;
+        const d2 = dx * dx + dy * dy;
+        // Weights instead of branches: whether a boid is a neighbour is a coin toss the
+        // CPU cannot predict, and a mispredicted branch costs more than the sums.
+        const near_w: f32 = @floatFromInt(@intFromBool(d2 <= radius * radius));
+        const close_w: f32 = @floatFromInt(@intFromBool(d2 < personal * personal));
+        const push = close_w * personal / @max(d2, 0.01);
+        sep[0] += dx * push;
+        sep[1] += dy * push;
+        ali[0] += g.vx[k] * near_w;
+        ali[1] += g.vy[k] * near_w;
+        mid[0] += qx * near_w;
+        mid[1] += qy * near_w;
+        n += near_w;
+    }
+    var out = v;
+    if (n > 0) {
+        const inv: f32 = 1 / n;
+        out[0] += ((ali[0] * inv - v[0]) * alignment + (mid[0] * inv - p[0]) * cohesion + sep[0] * separation * 60) * dt;
+        out[1] += ((ali[1] * inv - v[1]) * alignment + (mid[1] * inv - p[1]) * cohesion + sep[1] * separation * 60) * dt;
+    }
+    const hx = p[0] - hawk[0];
+    const hy = p[1] - hawk[1];
+    const hd2 = hx * hx + hy * hy;
+    if (hd2 < fear * fear) {
+        const hd = @max(@sqrt(hd2), 1);
+        const push = flee * (1 - hd / fear) * dt / hd;
+        out[0] += hx * push;
+        out[1] += hy * push;
+    }
+    if (p[0] < margin) out[0] += edge_push * dt;
+    if (p[0] > size[0] - margin) out[0] -= edge_push * dt;
+    if (p[1] < margin) out[1] += edge_push * dt;
+    if (p[1] > size[1] - margin) out[1] -= edge_push * dt;
+    const speed = @sqrt(out[0] * out[0] + out[1] * out[1]);
+    const limited = std.math.clamp(speed, min_speed, max_speed);
+    if (speed > 0.001 and limited != speed) {
+        out[0] *= limited / speed;
+        out[1] *= limited / speed;
+    }
+    return out;
+}
+
+test "a boid flees the predator and keeps its speed within the limits" {
+    var g: c.Grid = .{};
+    sdk.grid.begin(&g, 100, 100);
+    sdk.grid.offsets(&g);
+    sdk.grid.finish(&g);
+    const v = steer(&g, @fromBackingInt(@intCast(1)), .{ 50, 50 }, .{ 0, 0 }, .{ 40, 50 }, .{ 100, 100 }, 1.0 / 60.0);
+    try std.testing.expect(v[0] > 0); // away from the hawk on its left
+    try std.testing.expect(@sqrt(v[0] * v[0] + v[1] * v[1]) <= max_speed + 0.01);
+}
