@@ -934,7 +934,7 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
     try expect(104, @offsetOf(Api, "layout"));
 }
 
-test {
+test "the SDK's drawing and grid modules are tested with it" {
     _ = draw;
     _ = grid;
 }
