@@ -20,8 +20,7 @@ const Tumbling = sdk.Query(.{ .heading = .{ c.Heading, .read_write } }, .{ .with
 const Hurt = sdk.Query(.{
     .pos = .{ c.Position, .read },
     .vel = .{ c.Velocity, .read },
-    .rock = .{ c.Asteroid, .read },
-    .health = .{ c.Health, .read_write },
+    .rock = .{ c.Asteroid, .read_write },
     .hit = .{ c.Hit, .read },
 }, .{});
 const W = sdk.World(.{
@@ -46,10 +45,10 @@ fn run(w: *W) !void {
     while (hurt.next()) |t| {
         for (0..t.len) |i| {
             const e = t.entities[i];
-            t.health.hp[i] -= t.hit.damage[i];
+            t.rock.hp[i] -= t.hit.damage[i];
             const x = t.pos.x[i];
             const y = t.pos.y[i];
-            if (t.health.hp[i] > 0) {
+            if (t.rock.hp[i] > 0) {
                 w.remove(e, c.Hit);
                 arena.explode(w, rng, x, y, 0, 0, 3, 0xB0A090);
                 continue;

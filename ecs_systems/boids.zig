@@ -14,9 +14,8 @@ pub const build_id: u32 = 1;
 /// Pixels: who counts as a neighbour, and who is too close.
 const radius: f32 = 10;
 const personal: f32 = 5;
-/// Neighbours counted, and boids looked at, per boid at most: a crowd costs no more.
-const max_neighbours: f32 = 20;
-const max_looked: u32 = 48;
+/// Boids looked at per row of cells (three rows), at most: a crowd costs no more than this.
+const per_row: u32 = 32;
 /// Steering strengths (per second).
 const separation: f32 = 5;
 const alignment: f32 = 3;
@@ -62,7 +61,7 @@ fn run(w: *W) !void {
     const items: usize = g.count;
     for (0..items) |k| {
         if (g.layer[k] != c.layer_boid) continue;
-        steered[k] = steer(g, g.entity[k], .{ g.x[k], g.y[k] }, .{ g.vx[k], g.vy[k] }, .{ hawk.x, hawk.y }, size, w.dt);
+        steered[k] = steer(g, .{ g.x[k], g.y[k] }, .{ g.vx[k], g.vy[k] }, .{ hawk.x, hawk.y }, size, w.dt);
         const e = g.entity[k].index();
         if (e < item_of.len) item_of[e] = @intCast(k);
     }
@@ -82,35 +81,58 @@ fn run(w: *W) !void {
 var steered: [c.Grid.capacity][2]f32 = undefined;
 var item_of: [1 << 21]u32 = undefined;
 
-fn steer(g: anytype, self: sdk.Entity, p: [2]f32, v: [2]f32, hawk: [2]f32, size: [2]f32, dt: f32) [2]f32 {
-    var sep = [2]f32{ 0, 0 };
-    var ali = [2]f32{ 0, 0 };
-    var mid = [2]f32{ 0, 0 };
-    var n: f32 = 0;
-    var looked: u32 = 0;
-    var it = sdk.grid.near(g, p[0], p[1], radius);
-    while (it.next()) |k| {
-        looked += 1;
-        if (looked > max_looked or n >= max_neighbours) break;
-        if (g.layer[k] != c.layer_boid or g.entity[k] == self) continue;
-        const qx = g.x[k];
-        const qy = g.y[k];
-        const dx = p[0] - qx;
-        const dy = p[1] - qy;
-        const d2 = dx * dx + dy * dy;
-        // Weights instead of branches: whether a boid is a neighbour is a coin toss the
-        // CPU cannot predict, and a mispredicted branch costs more than the sums.
-        const near_w: f32 = @floatFromInt(@intFromBool(d2 <= radius * radius));
-        const close_w: f32 = @floatFromInt(@intFromBool(d2 < personal * personal));
-        const push = close_w * personal / @max(d2, 0.01);
-        sep[0] += dx * push;
-        sep[1] += dy * push;
-        ali[0] += g.vx[k] * near_w;
-        ali[1] += g.vy[k] * near_w;
-        mid[0] += qx * near_w;
-        mid[1] += qy * near_w;
-        n += near_w;
+fn steer(g: anytype, p: [2]f32, v: [2]f32, hawk: [2]f32, size: [2]f32, dt: f32) [2]f32 {
+    const L = sdk.lanes;
+    const V = sdk.Vf;
+    const zero: V = @splat(0);
+    const px: V = @splat(p[0]);
+    const py: V = @splat(p[1]);
+    const iota = std.simd.iota(u32, L);
+    var sep_x = zero;
+    var sep_y = zero;
+    var ali_x = zero;
+    var ali_y = zero;
+    var mid_x = zero;
+    var mid_y = zero;
+    var count = zero;
+    // Neighbours a row of cells at a time, `lanes` of them at once: whether a boid is a
+    // neighbour is a coin toss a branch would mispredict, so every sum is weighted instead.
+    // In a crowd each row gives the same share, taken from around the boid's own column, so
+    // the few it looks at lie on every side of it.
+    var runs = sdk.grid.rows(g, p[0], p[1], radius);
+    while (runs.next()) |span| {
+        const first, const end, const middle = span;
+        const lo = @max(first, @min(middle -| per_row / 2, end -| per_row));
+        const hi = @min(end, lo + per_row);
+        var k = lo;
+        while (k < hi) : (k += L) {
+            const in_run = @as(@Vector(L, u32), @splat(k)) + iota < @as(@Vector(L, u32), @splat(hi));
+            const at = @min(k, c.Grid.capacity - L); // the last lanes of the grid: read in bounds
+            const shift = k - at; // 0 except there, where lanes are realigned below
+            const qx = shifted(lanesAt(&g.x, at), shift);
+            const qy = shifted(lanesAt(&g.y, at), shift);
+            const layer = shiftedU(lanesAtU(&g.layer, at), shift);
+            const dx = px - qx;
+            const dy = py - qy;
+            const d2 = dx * dx + dy * dy;
+            // d2 > 0 leaves the boid itself out (and any boid exactly on top of it).
+            const boid = in_run & (layer == @as(@Vector(L, u32), @splat(c.layer_boid))) & (d2 > zero);
+            const near_w = @select(f32, boid & (d2 <= @as(V, @splat(radius * radius))), @as(V, @splat(1)), zero);
+            const close = boid & (d2 < @as(V, @splat(personal * personal)));
+            const push = @select(f32, close, @as(V, @splat(personal)) / @max(d2, @as(V, @splat(0.01))), zero);
+            sep_x += dx * push;
+            sep_y += dy * push;
+            ali_x += shifted(lanesAt(&g.vx, at), shift) * near_w;
+            ali_y += shifted(lanesAt(&g.vy, at), shift) * near_w;
+            mid_x += qx * near_w;
+            mid_y += qy * near_w;
+            count += near_w;
+        }
     }
+    const sep = [2]f32{ @reduce(.Add, sep_x), @reduce(.Add, sep_y) };
+    const ali = [2]f32{ @reduce(.Add, ali_x), @reduce(.Add, ali_y) };
+    const mid = [2]f32{ @reduce(.Add, mid_x), @reduce(.Add, mid_y) };
+    const n = @reduce(.Add, count);
     var out = v;
     if (n > 0) {
         const inv: f32 = 1 / n;
@@ -144,7 +166,34 @@ test "a boid flees the predator and keeps its speed within the limits" {
     sdk.grid.begin(&g, 100, 100);
     sdk.grid.offsets(&g);
     sdk.grid.finish(&g);
-    const v = steer(&g, @fromBackingInt(@intCast(1)), .{ 50, 50 }, .{ 0, 0 }, .{ 40, 50 }, .{ 100, 100 }, 1.0 / 60.0);
+    const v = steer(&g, .{ 50, 50 }, .{ 0, 0 }, .{ 40, 50 }, .{ 100, 100 }, 1.0 / 60.0);
     try std.testing.expect(v[0] > 0); // away from the hawk on its left
     try std.testing.expect(@sqrt(v[0] * v[0] + v[1] * v[1]) <= max_speed + 0.01);
+}
+
+fn lanesAt(a: anytype, at: u32) sdk.Vf {
+    return a[at..][0..sdk.lanes].*;
+}
+
+fn lanesAtU(a: anytype, at: u32) @Vector(sdk.lanes, u32) {
+    return a[at..][0..sdk.lanes].*;
+}
+
+/// Lanes moved down by `shift` (only at the very end of the grid's arrays, where a chunk was
+/// read from further back to stay in bounds); the lanes shifted in are past the run.
+fn shifted(v: sdk.Vf, shift: u32) sdk.Vf {
+    if (shift == 0) return v;
+    var a: [sdk.lanes]f32 = v;
+    var out: [sdk.lanes]f32 = @splat(0);
+    for (0..sdk.lanes - shift) |i| out[i] = a[i + shift];
+    a = out;
+    return a;
+}
+
+fn shiftedU(v: @Vector(sdk.lanes, u32), shift: u32) @Vector(sdk.lanes, u32) {
+    if (shift == 0) return v;
+    const a: [sdk.lanes]u32 = v;
+    var out: [sdk.lanes]u32 = @splat(0);
+    for (0..sdk.lanes - shift) |i| out[i] = a[i + shift];
+    return out;
 }

@@ -69,10 +69,10 @@ pub const Control = struct { turn: f32 = 0, thrust: f32 = 0, fire: u32 = 0 };
 /// ready, seconds of rapid fire left, and extra bullets per shot (pickups).
 pub const Ship = struct { safe: f32 = 2, cooldown: f32 = 0, rapid: f32 = 0, spread: u32 = 0 };
 /// `size` 3 (big) to 1 (small): a hit that destroys one splits it into two of `size - 1`.
-/// `seed` shapes its outline. Its hit points are its `Health`.
-pub const Asteroid = struct { size: u32 = 3, seed: u32 = 0 };
-/// An enemy that chases the ship (from wave 2). Its hit points are its `Health`.
-pub const Hunter = struct {};
+/// `hp`: hits it takes before it breaks. `seed` shapes its outline.
+pub const Asteroid = struct { size: u32 = 3, hp: i32 = 3, seed: u32 = 0 };
+/// An enemy that chases the ship (from wave 2); `hp`: hits it takes.
+pub const Hunter = struct { hp: i32 = 2 };
 pub const Bullet = struct { damage: i32 = 1 };
 /// Dropped by what the player destroys: 0 extra life, 1 rapid fire, 2 spread shot.
 pub const Pickup = struct { kind: u32 = 0 };

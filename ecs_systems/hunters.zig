@@ -24,9 +24,9 @@ const Prey = sdk.Query(.{ .pos = .{ c.Position, .read } }, .{ .with = .{c.Ship} 
 const Hurt = sdk.Query(.{
     .pos = .{ c.Position, .read },
     .vel = .{ c.Velocity, .read },
-    .health = .{ c.Health, .read_write },
+    .hunter = .{ c.Hunter, .read_write },
     .hit = .{ c.Hit, .read },
-}, .{ .with = .{c.Hunter} });
+}, .{});
 const W = sdk.World(.{
     .queries = .{ .hunting = Hunting, .prey = Prey, .hurt = Hurt },
     .resources = .{ .arena = .{ c.Arena, .write }, .score = .{ c.Score, .write }, .rng = .{ c.Rng, .write } },
@@ -70,8 +70,8 @@ fn run(w: *W) !void {
     while (hurt.next()) |t| {
         for (0..t.len) |i| {
             const e = t.entities[i];
-            t.health.hp[i] -= t.hit.damage[i];
-            if (t.health.hp[i] > 0) {
+            t.hunter.hp[i] -= t.hit.damage[i];
+            if (t.hunter.hp[i] > 0) {
                 w.remove(e, c.Hit);
                 continue;
             }

@@ -95,8 +95,7 @@ fn spawnWave(w: *W, wave: u32) void {
             c.Velocity{},
             c.Heading{},
             c.Body{ .radius = arena.hunter_radius, .layer = c.layer_hunter },
-            c.Hunter{},
-            c.Health{ .hp = 2 },
+            c.Hunter{ .hp = 2 },
         });
     }
 }

@@ -51,17 +51,17 @@ fn capacityOf(g: anytype) usize {
 pub fn begin(g: anytype, width: f32, height: f32) void {
     if (!(g.cell >= 1)) g.cell = 24;
     var cols = cellCount(width, g.cell);
-    var rows = cellCount(height, g.cell);
-    while (@as(usize, cols) * rows > cellsOf(g)) {
+    var lines = cellCount(height, g.cell);
+    while (@as(usize, cols) * lines > cellsOf(g)) {
         g.cell *= 1.5;
         cols = cellCount(width, g.cell);
-        rows = cellCount(height, g.cell);
+        lines = cellCount(height, g.cell);
     }
     g.cols = cols;
-    g.rows = rows;
+    g.rows = lines;
     g.count = 0;
     g.dropped = 0;
-    @memset(g.start[0 .. @as(usize, cols) * rows + 1], 0);
+    @memset(g.start[0 .. @as(usize, cols) * lines + 1], 0);
 }
 
 fn cellCount(extent: f32, cell: f32) u32 {
@@ -182,6 +182,49 @@ pub fn near(g: anytype, x: f32, y: f32, r: f32) Near {
     };
 }
 
+/// The items near (x, y) as runs of consecutive items, one run per row of cells the
+/// square (x ± r, y ± r) touches, the row of (x, y) first: for loops that take items
+/// `lanes` at a time (see boids.zig). Each run is `.{ first, end, middle }`: items
+/// `[first, end)`, and `middle` the middle of the items of (x, y)'s column, for a loop that
+/// takes only some of a crowded run and wants them from around the point, not one side.
+pub const Rows = struct {
+    start: [*]align(1) const u32,
+    cols: u32,
+    col0: u32,
+    col1: u32,
+    col: u32,
+    row0: u32,
+    rows: u32,
+    mid: u32,
+    n: u32 = 0,
+
+    pub fn next(it: *Rows) ?[3]u32 {
+        if (it.n >= it.rows) return null;
+        // 0 is the middle row; then the others top to bottom, skipping it.
+        var row = if (it.n == 0) it.mid else it.row0 + it.n - 1;
+        if (it.n != 0 and row >= it.mid) row += 1;
+        it.n += 1;
+        const first = row * it.cols;
+        const middle = (it.start[first + it.col] + it.start[first + it.col + 1]) / 2;
+        return .{ it.start[first + it.col0], it.start[first + it.col1 + 1], middle };
+    }
+};
+
+pub fn rows(g: anytype, x: f32, y: f32, r: f32) Rows {
+    if (g.cols == 0 or g.rows == 0) return .{ .start = &g.start, .cols = 0, .col0 = 0, .col1 = 0, .col = 0, .row0 = 0, .rows = 0, .mid = 0 };
+    const row0 = cellRow(g, y - r);
+    return .{
+        .start = &g.start,
+        .cols = g.cols,
+        .col0 = cellCol(g, x - r),
+        .col1 = cellCol(g, x + r),
+        .col = cellCol(g, x),
+        .row0 = row0,
+        .rows = cellRow(g, y + r) - row0 + 1,
+        .mid = cellRow(g, y),
+    };
+}
+
 /// Whether item `i` overlaps the circle of radius `r` at (x, y).
 pub fn touches(g: anytype, i: u32, x: f32, y: f32, r: f32) bool {
     const dx = g.x[i] - x;
@@ -212,6 +255,36 @@ test "a built grid finds exactly the bodies near a point" {
     var any = false;
     while (it.next()) |i| any = any or g.entity[i] == @as(Entity, @fromBackingInt(@intCast(4)));
     try std.testing.expect(any);
+}
+
+test "rows cover the same items as near, the middle row first" {
+    const G = Grid(64, 64);
+    var g: G = .{ .cell = 10 };
+    begin(&g, 60, 60);
+    var n: u32 = 0;
+    while (n < 36) : (n += 1) _ = count(&g, @floatFromInt(n % 6 * 10 + 5), @floatFromInt(n / 6 * 10 + 5));
+    offsets(&g);
+    n = 0;
+    while (n < 36) : (n += 1) place(&g, @fromBackingInt(@intCast(n + 1)), @floatFromInt(n % 6 * 10 + 5), @floatFromInt(n / 6 * 10 + 5), 0, 0, 1, 1);
+    finish(&g);
+    var seen: u64 = 0;
+    var it = rows(&g, 25, 25, 10);
+    const first = it.next().?;
+    try std.testing.expectEqual(@as(f32, 25), g.y[first[0]]); // the middle row
+    var runs: u32 = 1;
+    var k = first[0];
+    while (k < first[1]) : (k += 1) seen |= @as(u64, 1) << @intCast(k);
+    while (it.next()) |run| {
+        runs += 1;
+        k = run[0];
+        while (k < run[1]) : (k += 1) seen |= @as(u64, 1) << @intCast(k);
+    }
+    try std.testing.expectEqual(@as(u32, 3), runs);
+    var want: u64 = 0;
+    var near_it = near(&g, 25, 25, 10);
+    while (near_it.next()) |i| want |= @as(u64, 1) << @intCast(i);
+    try std.testing.expectEqual(want, seen);
+    try std.testing.expectEqual(@as(u32, 9), @popCount(seen));
 }
 
 test "a full grid counts what it leaves out" {

@@ -59,7 +59,6 @@ pub fn spawnRock(w: anytype, rng: *align(1) u64, size: u32, x: f32, y: f32, vx: 
         c.Velocity{ .x = vx, .y = vy },
         c.Heading{ .angle = sdk.randomRange(rng, 0, std.math.tau), .spin = sdk.randomRange(rng, -1.5, 1.5) },
         c.Body{ .radius = asteroidRadius(size), .layer = c.layer_asteroid },
-        c.Asteroid{ .size = size, .seed = @truncate(sdk.nextRandom(rng)) },
-        c.Health{ .hp = @intCast(size) },
+        c.Asteroid{ .size = size, .hp = @intCast(size), .seed = @truncate(sdk.nextRandom(rng)) },
     });
 }

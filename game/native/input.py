@@ -19,6 +19,7 @@ KEY_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 """`sdk.Key` in order: index = the key's number in the ABI. Names are pygame's `key.name`."""
 KEY_NUMBER = {name: i for i, name in enumerate(KEY_NAMES)}
+KEY_NUMBER["return"] = KEY_NUMBER["enter"]  # pygame names the main Enter key "return"
 
 
 class InputState:
