@@ -98,6 +98,8 @@ class Game:
         self.selected: str | None = None
         self.replay: deque[bytes] = deque()
         self.running = True
+        self.overlays: list[Callable[[Any], None]] = []
+        """Drawn over the HUD each frame, before the flip (the tour's captions)."""
         self.actions = self._actions()
 
     def _actions(self) -> dict[int, Callable[[], None]]:
@@ -105,6 +107,7 @@ class Game:
         actions: dict[int, Callable[[], None]] = {
             pg.K_ESCAPE: self.quit,
             pg.K_F1: self.hud.toggle_help,
+            pg.K_h: self.hud.toggle,
             pg.K_F5: lambda: self.reloader.request("F5"),
             pg.K_F6: self.reloader.flip_back,
             pg.K_w: self.toggle_watch,
@@ -354,6 +357,8 @@ class Game:
             self.selected,
         )
         self.hud.draw(self.screen, state, self.pipeline, self.reloader, time.perf_counter())
+        for overlay in self.overlays:
+            overlay(self.screen)
         self.pygame.display.flip()
 
     def run(self) -> None:

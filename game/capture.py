@@ -1,8 +1,11 @@
-"""`python -m game.capture [OUT_DIR]`: the README's screenshot and animation, made headless.
+"""`python -m game.capture [OUT_DIR]`: the README's screenshots and animations, made headless.
 
 A scripted session (galaxy scene, the mouse circling and spawning, F1 help shown at the
 end) is played through the real event loop with SDL's dummy driver; frames are taken from
-the real screen surface. The animation needs Pillow (`pip install -e ".[capture]"`).
+the real screen surface. Then the two games, each as it plays itself: `arena` (the
+autopilot) and `flock` (50,000 boids, the hawk circling). The animations need Pillow
+(`pip install -e ".[capture]"`). The tour's animation is `run_game.py --tour --headless
+--capture assets/readme/tour.gif`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,37 @@ from game.options import PROJECT_ROOT, Options
 
 def post(event_type: int, **fields: Any) -> None:
     pygame.event.post(pygame.event.Event(event_type, **fields))
+
+
+def scene(out: Path, name: str, entities: int, frames: int, every: int = 3, warm: int = 0) -> list[Path]:
+    """A still and an animation of scene `name` playing itself (the HUD hidden)."""
+    game = Game(Options(headless=True, fast=True, entities=entities, scene=name, project=PROJECT_ROOT))
+    images = []
+    try:
+        if not game.start():
+            raise SystemExit("no systems: build failed")
+        game.hud.visible = False  # the game alone
+        for i in range(warm + frames):
+            game.frame()
+            if i >= warm and i % every == 0:
+                small = pygame.transform.smoothscale(game.screen, (640, 360))
+                images.append(pygame.image.tobytes(small, "RGB"))
+        still = out / f"{name}.png"
+        pygame.image.save(game.screen, str(still))
+    finally:
+        game.close()
+    return [still, *animate(images, (640, 360), out / f"{name}.gif")]
+
+
+def animate(images: list[bytes], size: tuple[int, int], gif: Path, colors: int = 64) -> list[Path]:
+    try:
+        from PIL import Image
+    except ImportError:
+        print("Pillow is not installed: no animation (pip install -e '.[capture]')", file=sys.stderr)
+        return []
+    pics = [Image.frombytes("RGB", size, raw).quantize(colors=colors) for raw in images]
+    pics[0].save(gif, save_all=True, append_images=pics[1:], duration=50, loop=0, optimize=True)
+    return [gif]
 
 
 def capture(out: Path, frames: int = 180, every: int = 3) -> list[Path]:
@@ -59,17 +93,17 @@ def capture(out: Path, frames: int = 180, every: int = 3) -> list[Path]:
         size = game.screen.get_size()
     finally:
         game.close()
-    try:
-        from PIL import Image
-    except ImportError:
-        print("Pillow is not installed: no animation (pip install -e '.[capture]')", file=sys.stderr)
-        return stills
-    gif = out / "sandbox.gif"
-    pics = [Image.frombytes("RGB", size, raw).resize((480, 270)).quantize(colors=64) for raw in images]
-    pics[0].save(gif, save_all=True, append_images=pics[1:], duration=50, loop=0, optimize=True)
-    return [*stills, gif]
+    small = [
+        pygame.image.tobytes(pygame.transform.smoothscale(pygame.image.frombytes(raw, size, "RGB"), (480, 270)), "RGB")
+        for raw in images
+    ]
+    return [*stills, *animate(small, (480, 270), out / "sandbox.gif")]
 
 
 if __name__ == "__main__":
-    for made in capture(Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "assets" / "readme"):
-        print(f"wrote {made} ({made.stat().st_size // 1024} KiB)")
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "assets" / "readme"
+    made = capture(folder)
+    made += scene(folder, "arena", 0, 240, warm=200)
+    made += scene(folder, "flock", 50_000, 180, warm=120)
+    for path in made:
+        print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from game.options import PROJECT_ROOT as PROJECT_ROOT
 from game.options import Options
+from game.world.scenes import SCENES
 from game.world.snapshot import memory_bound
 from game.world.state import MAX_SEED, MAX_SIZE, MIN_SIZE
-from game.world.scenes import SCENES
 from game.world.world import DEFAULT_MAX_ENTITIES
 
 KEY_NAMES = {"SPACE": "space", "ESC": "escape", "ESCAPE": "escape"}
@@ -167,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-canary", action="store_true", help="swap new builds in without first running them in a separate process"
     )
     p.add_argument(
+        "--tour",
+        action="store_true",
+        help="a minute that demos the sandbox by itself: plays the arena, edits systems live, restores them",
+    )
+    p.add_argument(
+        "--capture", type=Path, default=None, metavar="FILE.gif", help="--tour: record it as an animation (Pillow)"
+    )
+    p.add_argument(
         "--demo", action="store_true", help="run the seed experiment: plugin_a/plugin_b, bump BuildId, rebuild, reload"
     )
     p.add_argument(
@@ -281,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     if ns.libraries:
         parser.error("library paths are for --demo")
     options = _options(parser, ns)
+    if ns.capture is not None and not ns.tour:
+        parser.error("--capture is for --tour")
+    if ns.tour:
+        from game import tour
+
+        return tour.run(options, ns.capture)
     from game.app import run  # pygame is imported only once the flags are known to be good
 
     return run(options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 KEYS: tuple[tuple[str, str, str], ...] = (
     # (pygame key name, label, what it does)
     ("f1", "F1", "show / hide this help"),
+    ("h", "H", "hide / show the status panel and the system list"),
     ("f5", "F5", "rebuild and hot-reload the systems"),
     ("f6", "F6", "last reloaded systems: back to the previous build (again: forth)"),
     ("w", "W", "watch mode on / off: saving a .zig file reloads it"),
@@ -25,6 +26,14 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 MOUSE = (
     ("left button", "spawn entities at the pointer"),
     ("right button", "the attractor pushes away"),
+)
+GAME_KEYS = (
+    # Read by the games' own systems (through sdk.Input), not by the host.
+    ("Left / Right", "arena: turn"),
+    ("Up / Down", "arena: thrust / brake"),
+    ("X or Ctrl", "arena: fire"),
+    ("Enter", "arena: a new game after game over"),
+    ("mouse", "flock: the predator the boids flee"),
 )
 
 SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)

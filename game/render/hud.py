@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pygame
 
-from game.controls import KEYS, MOUSE
+from game.controls import GAME_KEYS, KEYS, MOUSE
 from game.hotreload.reloader import Reloader
 from game.hotreload.zigbuild import CompileError
 from game.pipeline import Pipeline
@@ -43,6 +43,8 @@ class Hud:
     def __init__(self, font_size: int = 18) -> None:
         self.font = pygame.font.Font(None, font_size)
         self.show_help = False
+        self.visible = True
+        """H: the status panel and the system list (errors and help show regardless)."""
         self._dismissed: tuple[CompileError, ...] | None = None
         self._toast = ("", 0.0)
         self._cache: list[pygame.Surface] = []
@@ -51,6 +53,9 @@ class Hud:
 
     def toggle_help(self) -> None:
         self.show_help = not self.show_help
+
+    def toggle(self) -> None:
+        self.visible = not self.visible
 
     def dismiss(self, errors: tuple[CompileError, ...]) -> None:
         """Hides the error overlay for these errors; a new failure shows it again."""
@@ -131,7 +136,7 @@ class Hud:
 
     def help_lines(self) -> list[tuple[str, str]]:
         """(key, what it does) for every key and mouse button."""
-        return [(label, what) for _, label, what in KEYS] + list(MOUSE)
+        return [(label, what) for _, label, what in KEYS] + list(MOUSE) + list(GAME_KEYS)
 
     def draw(self, screen: pygame.Surface, state: HudState, pipeline: Pipeline, reloader: Reloader, now: float) -> None:
         # Four times a second (eight while the spinner turns), or every 15 steps when frames
@@ -141,7 +146,8 @@ class Hud:
             self._refreshed_step = state.step
             self._cache = [self.font.render(t, True, c) for t, c in self.lines(state, pipeline, reloader, now)]
             self._cache += [self.font.render(t, True, c) for t, c in self.selected_lines(state, pipeline)]
-        _panel(screen, self._cache, (0, 0), (0, 0, 0, 170))
+        if self.visible:
+            _panel(screen, self._cache, (0, 0), (0, 0, 0, 170))
         errors = self.error_lines(pipeline, reloader)
         if errors:
             surfaces = [self.font.render(t[:170], True, c) for t, c in errors]
