@@ -42,7 +42,7 @@ def test_headless_run_exits_0_and_logs_what_happened(built_project: Path, tmp_pa
     out = run_game(built_project, "--frames", "30", "--entities", "500", "--save-world", str(tmp_path / "w.npz"))
     assert out.returncode == 0, out.stderr
     assert "game running: 500 entities" in out.stderr
-    assert "systems: attractor, movement, bounds, colorize, lifetime, render" in out.stderr
+    assert "systems: pilot, autopilot, ship, attractor, boids, movement, bounds, grid, collide" in out.stderr
     assert "exit after 30 frames" in out.stderr
     assert entities(load(tmp_path / "w.npz")) == 500
 

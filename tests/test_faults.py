@@ -359,7 +359,7 @@ def test_render_late_leaves_the_other_render_systems_drawing(
     case.frames(5)
     assert case.live(RENDER).faulted
     named(caplog, fault, "render", system=RENDER)
-    assert [s.system.name for s in game.pipeline.renders] == ["render"]
+    assert [s.system.name for s in game.pipeline.renders] == ["render", "arena_draw", "flock_draw"]
     finish(case, reference)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from bench.frames import copy_project
 from game.app import Game
+from game.options import PROJECT_ROOT
 from tests.conftest import assert_consistent, assert_same, edit, headless, press, world_state
 
 SIZE = (640, 360)
@@ -102,8 +103,10 @@ def test_the_arena_plays_itself(played: Played) -> None:
     assert played.arena["idle"] >= 4  # the autopilot's threshold: nobody pressed a key
 
 
-RECORDED = [(20, pygame.K_LEFT, True), (45, pygame.K_LEFT, False), (50, pygame.K_x, True), (51, pygame.K_UP, True),
-            (90, pygame.K_UP, False), (140, pygame.K_x, False), (150, pygame.K_RIGHT, True), (170, pygame.K_RIGHT, False)]  # fmt: skip
+RECORDED = [
+    (20, pygame.K_LEFT, True), (45, pygame.K_LEFT, False), (50, pygame.K_x, True), (51, pygame.K_UP, True),
+    (90, pygame.K_UP, False), (140, pygame.K_x, False), (150, pygame.K_RIGHT, True), (170, pygame.K_RIGHT, False),
+]  # fmt: skip
 
 
 def play_recorded(
@@ -276,16 +279,89 @@ def test_the_flock_flocks_and_flees(project: Path) -> None:
         game.close()
 
 
-def test_tab_reaches_both_games(project: Path) -> None:
-    game = Game(headless(project, scene="rain"))
+def readme_system() -> str:
+    """The Zig block of the README's "A game system, start to finish"."""
+    text = (PROJECT_ROOT / "README.md").read_text()
+    section = text[text.index("### A game system, start to finish") :]
+    return section[section.index("```zig\n") + len("```zig\n") : section.index("\n```\n")] + "\n"
+
+
+def test_the_readme_s_game_system_builds_and_plays(project: Path) -> None:
+    """What a newcomer copies from the README works as it says: saved into the running arena
+    and reloaded, bullets turn towards asteroids (some bullet's heading changes while it flies)."""
+    game = arena(project)
     try:
-        assert game.start()
-        seen = []
-        for _ in range(len(game.scenes)):
-            press(game, pygame.K_TAB)
+        until_step(game, 200)
+        (project / "ecs_systems" / "homing.zig").write_text(readme_system())
+        f5(game)
+        assert "homing" in game.pipeline.slots
+        turned = 0
+        for _ in range(120):
+            before = bullets(game)
             game.frame()
-            seen.append(game.scene)
-        assert {"arena", "flock"} <= set(seen)
-        assert game.scene == "rain"
+            after = bullets(game)
+            # Only bullets away from the walls: a bounce turns a bullet too.
+            turned += sum(abs(after[e] - a) > 0.001 for e, a in before.items() if e in after)
+        assert turned >= 10
+        assert problems(game) == {}
+    finally:
+        game.close()
+
+
+def bullets(game: Game) -> dict[int, float]:
+    """The heading of each bullet more than 12 px from every wall."""
+    out = {}
+    w, h = SIZE
+    for t in game.world.query("Bullet"):
+        n = t.count
+        x, y = t.column("Position.x")[:n], t.column("Position.y")[:n]
+        inside = (x > 12) & (x < w - 12) & (y > 12) & (y < h - 12)
+        heading = np.arctan2(t.column("Velocity.y")[:n], t.column("Velocity.x")[:n])
+        out.update(zip(t.ids()[inside].tolist(), heading[inside].tolist(), strict=True))
+    return out
+
+
+def test_game_over_and_a_new_game_without_leaving_the_sandbox(project: Path) -> None:
+    """The last life lost: game over (the ship gone); Enter starts a new game (a ship again,
+    3 lives, score 0, wave 1 on its way); with nobody at the keys the autopilot does it."""
+    game = arena(project)
+    try:
+        until_step(game, 150)
+        arena_state = game.world.resource("Arena")
+        arena_state["lives"] = 1
+        (ship,) = [t for t in game.world.query("Ship") if t.count]
+        x, y = float(ship.column("Position.x")[0]), float(ship.column("Position.y")[0])
+        ship.column("Ship.safe")[0] = 0
+        f32 = np.float32
+        game.world.spawn(
+            1,
+            {
+                "Position": {"x": np.array([x], f32), "y": np.array([y], f32)},
+                "Velocity": None,
+                "Heading": None,
+                "Body": {"radius": np.array([38], f32), "layer": np.array([4], np.uint32)},
+                "Asteroid": None,
+            },
+        )
+        for _ in range(3):
+            game.frame()
+        assert int(arena_state["state"][0]) == 3 and count(game, "Ship") == 0  # game over
+        assert int(game.world.resource("Score")["value"][0]) > 0 or int(arena_state["wave"][0]) >= 1
+        for kind in (pygame.KEYDOWN, pygame.KEYUP):
+            pygame.event.post(pygame.event.Event(kind, key=pygame.K_RETURN, mod=0, unicode="", scancode=0))
+            game.frame()
+        game.frame()
+        assert int(arena_state["state"][0]) == 2 and int(arena_state["lives"][0]) == 3
+        assert count(game, "Ship") == 1 and count(game, "Asteroid") == 0  # a clean arena
+        assert int(game.world.resource("Score")["value"][0]) == 0
+        # Nobody at the keys again: the autopilot plays, loses its lives... and starts over by itself.
+        arena_state["lives"] = 0
+        arena_state["state"] = 3
+        arena_state["idle"] = 100
+        for _ in range(int(4.5 * 60)):
+            game.frame()
+        assert int(arena_state["state"][0]) == 2 and count(game, "Ship") == 1
+        assert problems(game) == {}
+        assert_consistent(game)
     finally:
         game.close()

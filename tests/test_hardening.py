@@ -633,7 +633,7 @@ LAYOUT_LIES: list[tuple[str, Callable[[FakeApi], None], str]] = [
     (
         "absurd payload",
         lambda f: setattr(f.api.schema[1], "size", 2**31),
-        "Score: size 2147483648 is not 0..32768 bytes",
+        "Score: size 2147483648 is not 0..268435456 bytes",
     ),
     (
         "component twice",

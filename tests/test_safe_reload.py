@@ -13,6 +13,7 @@ import pytest
 
 from game.app import Game
 from game.native.abi import ABI_VERSION, ffi
+from game.options import PROJECT_ROOT
 from tests.conftest import REFERENCE_FRAMES, assert_consistent, assert_same, edit, headless, press, world_state
 
 FRAMES = REFERENCE_FRAMES
@@ -24,7 +25,12 @@ const c = @import("components");
 pub const panic = sdk.panic;
 """
 
-DEFAULT_SYSTEMS = ("attractor", "movement", "bounds", "colorize", "lifetime", "render")
+DEFAULT_SYSTEMS = tuple(
+    p.stem
+    for p in (PROJECT_ROOT / "ecs_systems").glob("*.zig")
+    if p.stem not in ("components", "plugin_a", "plugin_b")  # the schema and the seed's demo plugins
+)
+"""Every system of the game: the particles' and the two games'."""
 POSITIONS = ".{ .pos = .{ c.Position, .read_write } }"
 
 
