@@ -127,19 +127,24 @@ fn take(w: *W, e: sdk.Entity, kind: u32) bool {
     return false;
 }
 
-/// Entities already hit: this step's, and those with a `Hit` not yet taken.
+/// Entities already hit: this step's, and those with a `Hit` not yet taken. A hash set
+/// (open addressing) for a step with thousands of hits.
 const Once = struct {
-    seen: [512]sdk.Entity = undefined,
+    slots: [slot_count]sdk.Entity = @splat(.none),
     len: usize = 0,
 
-    /// True the first time `e` is named (and always once the list is full: at worst a
-    /// refused command is reported).
+    const slot_count = 1 << 13;
+
+    /// True the first time `e` is named. Once the set is three-quarters full, false: a
+    /// target it cannot remember is not hit this step (better than a refused command).
     fn first(o: *Once, e: sdk.Entity) bool {
-        for (o.seen[0..o.len]) |s| if (s == e) return false;
-        if (o.len < o.seen.len) {
-            o.seen[o.len] = e;
-            o.len += 1;
+        var i: usize = @intCast((@intFromEnum(e) *% 0x9E3779B97F4A7C15) >> 51);
+        while (o.slots[i] != .none) : (i = (i + 1) % slot_count) {
+            if (o.slots[i] == e) return false;
         }
+        if (o.len >= slot_count / 4 * 3) return false;
+        o.slots[i] = e;
+        o.len += 1;
         return true;
     }
 };

@@ -28,7 +28,16 @@ def post(event_type: int, **fields: Any) -> None:
     pygame.event.post(pygame.event.Event(event_type, **fields))
 
 
-def scene(out: Path, name: str, entities: int, frames: int, every: int = 3, warm: int = 0) -> list[Path]:
+def scene(
+    out: Path,
+    name: str,
+    entities: int,
+    frames: int,
+    every: int = 3,
+    warm: int = 0,
+    size: tuple[int, int] = (640, 360),
+    colors: int = 64,
+) -> list[Path]:
     """A still and an animation of scene `name` playing itself (the HUD hidden)."""
     game = Game(Options(headless=True, fast=True, entities=entities, scene=name, project=PROJECT_ROOT))
     images = []
@@ -39,13 +48,13 @@ def scene(out: Path, name: str, entities: int, frames: int, every: int = 3, warm
         for i in range(warm + frames):
             game.frame()
             if i >= warm and i % every == 0:
-                small = pygame.transform.smoothscale(game.screen, (640, 360))
+                small = pygame.transform.smoothscale(game.screen, size)
                 images.append(pygame.image.tobytes(small, "RGB"))
         still = out / f"{name}.png"
         pygame.image.save(game.screen, str(still))
     finally:
         game.close()
-    return [still, *animate(images, (640, 360), out / f"{name}.gif")]
+    return [still, *animate(images, size, out / f"{name}.gif", colors)]
 
 
 def animate(images: list[bytes], size: tuple[int, int], gif: Path, colors: int = 64) -> list[Path]:
@@ -103,7 +112,7 @@ def capture(out: Path, frames: int = 180, every: int = 3) -> list[Path]:
 if __name__ == "__main__":
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "assets" / "readme"
     made = capture(folder)
-    made += scene(folder, "arena", 0, 240, warm=200)
-    made += scene(folder, "flock", 50_000, 180, warm=120)
+    made += scene(folder, "arena", 0, 300, warm=1800)  # wave 3 or so: hunters, splitting rocks
+    made += scene(folder, "flock", 50_000, 150, every=5, warm=120, size=(480, 270), colors=32)
     for path in made:
         print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
