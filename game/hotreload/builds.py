@@ -15,7 +15,6 @@ installs it (the same bytes). Each build writes its own file, `.zig-cache/live/M
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from game.hotreload.compiler import SYSTEMS, Compiled, compile_system, imports
+from game.hotreload.compiler import SYSTEMS, Compiled, Sources, compile_system
 from game.hotreload.zigbuild import _RUNNING, DEFAULT_TIMEOUT, kill_group
 from game.native.library import file_digest
 from game.native.platform import built_libraries, library_dir, library_filename
@@ -62,6 +61,7 @@ class Builds:
         self.idle = False
         """Compile at SCHED_IDLE (the reloader sets it for large worlds, whose frames it protects)."""
         self._lock = threading.Lock()
+        self.sources = Sources(project)
         self._manifest: dict[str, dict[str, str]] = self._load_manifest()
 
     def _load_manifest(self) -> dict[str, dict[str, str]]:
@@ -81,15 +81,8 @@ class Builds:
         return sorted(p.stem for p in (self.project / SYSTEMS).glob("*.zig") if p.is_file())
 
     def key(self, name: str) -> str:
-        """A digest of the contents of every file `name`'s build reads ("" if one is unreadable)."""
-        digest = hashlib.blake2b(digest_size=16)
-        for path in imports(self.project, name):
-            try:
-                digest.update(path.read_bytes())
-            except OSError:
-                digest.update(b"\0missing\0")
-            digest.update(str(path.relative_to(self.project)).encode() + b"\0")
-        return digest.hexdigest()
+        """A digest of the contents of every file `name`'s build reads (see `Sources.key`)."""
+        return self.sources.key(name)
 
     def keys(self, names: Iterable[str] | None = None) -> dict[str, str]:
         return {name: self.key(name) for name in (self.names() if names is None else names)}
