@@ -75,12 +75,14 @@ fn run(w: *W) !void {
 @dataclass
 class Beat:
     """One part of the tour: `act` at its start, then at least `seconds` of play; with
-    `reload`, also until the reload the act caused has gone in (or was refused)."""
+    `reload`, also until the reload the act caused has gone in (or was refused); with
+    `caught`, also until a fault was caught or a build refused (at most a minute)."""
 
     title: str
     seconds: float
     act: Callable[[Tour], None] | None = None
     reload: bool = False
+    caught: bool = False
 
 
 class Tour:
@@ -147,6 +149,7 @@ class Tour:
                 9,
                 lambda t: t.edit("asteroids.zig", *ROCK_BUG),
                 reload=True,
+                caught=True,
             ),
             Beat("FIX: asteroids.zig as it was. Saved", 6, lambda t: t.restore("asteroids.zig"), reload=True),
             Beat("R: REWIND one second; the recorded input of that second plays again", 5, lambda t: t.rewind()),
@@ -194,7 +197,9 @@ class Tour:
             waited += 1
             reloaded = len(game.reloader.outcomes) > outcomes and game.reloader.settled
             self.detail = self.describe(outcomes, faults, reloaded)
-            if waited >= frames and (not beat.reload or reloaded or time.perf_counter() - started > 60):
+            caught = len(game.pipeline.faults) > faults or self.detail.startswith("REFUSED")
+            done = (not beat.reload or reloaded) and (not beat.caught or caught)
+            if waited >= frames and (done or time.perf_counter() - started > 60):
                 break
 
     def describe(self, outcomes: int, faults: int, reloaded: bool) -> str:
@@ -217,9 +222,11 @@ class Tour:
             return f"nothing to rebuild: the build running is already of this source; world kept: {kept}"
         shield = [t for t in world.query("Ship", "Shield") if t.count] if "Shield" in world.schema else []
         extra = f"; the ship has Shield hp={int(shield[0].column('Shield.hp')[0])}" if shield else ""
+        ms = {k: round(v * 1000) for k, v in (("build", last.build_seconds), ("canary", last.canary_seconds))}
         first = last.first_step_seconds
-        took = f" {first * 1000:.0f} ms from save to first step;" if first else ""
-        return f"LIVE at tier {last.tier}:{took} world kept: {kept}{extra}"
+        took = f", live {first * 1000:.0f} ms after the save" if first else ""
+        canary = f"canary ok ({ms['canary']} ms), " if game.options.canary else ""
+        return f"T{last.tier}: built in {ms['build']} ms, {canary}swapped{took}. World kept: {kept}{extra}"
 
     # --- frames, captions, capture ------------------------------------------------------------
 

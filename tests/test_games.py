@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pygame
@@ -365,3 +366,28 @@ def test_game_over_and_a_new_game_without_leaving_the_sandbox(project: Path) -> 
         assert_consistent(game)
     finally:
         game.close()
+
+
+def test_the_tour_edits_live_catches_the_bug_and_puts_the_sources_back(project: Path) -> None:
+    """`--tour`, frames back to back: each edit goes live with the world kept, the Shield
+    arrives, the planted bug is caught, and every source is as it was at the end."""
+    from game.tour import Tour
+
+    sources = project / "ecs_systems"
+    before = {p: p.read_bytes() for p in sources.rglob("*.zig")}
+    tour = Tour(headless(project, scene="arena", size=SIZE))
+    said: list[str] = []
+    play = tour.play
+
+    def play_and_note(beat: Any) -> None:
+        play(beat)
+        said.append(tour.detail)
+
+    tour.play = play_and_note  # type: ignore[method-assign]
+    assert tour.run() == 0
+    assert {p: p.read_bytes() for p in sources.rglob("*.zig")} == before
+    assert len(said) == 7, said
+    assert said[1].startswith("T") and "World kept" in said[1], said[1]  # ship.zig live
+    assert "Shield hp=3" in said[2], said[2]
+    assert said[3].startswith(("CAUGHT: asteroids", "REFUSED")), said[3]
+    assert "World kept" in said[3] or said[3].startswith("REFUSED")
