@@ -42,6 +42,7 @@ class Game:
         from game.hotreload.reloader import Reloader
         from game.hotreload.watcher import SourceWatcher
         from game.native.input import InputState
+        from game.native.platform import return_big_buffers_to_the_os
         from game.pipeline import Pipeline
         from game.render.hud import Hud
         from game.render.renderer import Renderer
@@ -53,6 +54,7 @@ class Game:
 
         self.options = options
         self.pygame = pygame
+        return_big_buffers_to_the_os()
         pygame.display.init()
         pygame.font.init()
         self.screen = pygame.display.set_mode(options.size)
