@@ -5,6 +5,7 @@
 const std = @import("std");
 const sdk = @import("sdk");
 const c = @import("components");
+const shared = @import("shared/arena.zig");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
@@ -102,7 +103,7 @@ fn hud(cv: sdk.draw.Canvas, w: *W, game: anytype, blink: bool) void {
         const ew = sdk.draw.Canvas.textWidth(2, "ENTER: PLAY AGAIN", .{});
         _ = cv.text(mid - @divTrunc(ew, 2), @divTrunc(h, 2) + 10, 2, text_rgb, "ENTER: PLAY AGAIN", .{});
     }
-    if (game.idle >= 4 and !blink) {
+    if (game.idle >= shared.autopilot_after and !blink) {
         const aw = sdk.draw.Canvas.textWidth(2, "AUTOPILOT - ARROWS TO FLY, X TO FIRE", .{});
         _ = cv.text(mid - @divTrunc(aw, 2), h - 30, 2, 0x90FFB0, "AUTOPILOT - ARROWS TO FLY, X TO FIRE", .{});
     }

@@ -5,12 +5,11 @@
 const std = @import("std");
 const sdk = @import("sdk");
 const c = @import("components");
+const shared = @import("shared/arena.zig");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
 
-/// As pilot.zig: seconds without a key before the autopilot flies.
-const autopilot_after: f32 = 4;
 /// The bullet speed it leads its targets by (ship.zig's, roughly).
 const aim_speed: f32 = 520;
 /// How far away it shoots from, and how close is too close.
@@ -40,7 +39,7 @@ export fn plugin_entry() *const sdk.Api {
 
 fn run(w: *W) !void {
     const arena = w.resource(.arena);
-    if (arena.state == 0 or arena.idle < autopilot_after) return;
+    if (arena.state == 0 or arena.idle < shared.autopilot_after) return;
     if (arena.state == 3 and arena.timer >= restart_after) arena.state = 1;
     const g = w.resource(.grid);
     var tables = w.query(.ships);

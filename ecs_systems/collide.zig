@@ -138,7 +138,7 @@ const Once = struct {
     /// True the first time `e` is named. Once the set is three-quarters full, false: a
     /// target it cannot remember is not hit this step (better than a refused command).
     fn first(o: *Once, e: sdk.Entity) bool {
-        var i: usize = @intCast((@intFromEnum(e) *% 0x9E3779B97F4A7C15) >> 51);
+        var i: usize = @intCast((@backingInt(e) *% 0x9E3779B97F4A7C15) >> 51);
         while (o.slots[i] != .none) : (i = (i + 1) % slot_count) {
             if (o.slots[i] == e) return false;
         }

@@ -4,12 +4,10 @@
 const std = @import("std");
 const sdk = @import("sdk");
 const c = @import("components");
+const shared = @import("shared/arena.zig");
 pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
-
-/// Seconds without a key before the autopilot flies.
-pub const autopilot_after: f32 = 4;
 
 const Ships = sdk.Query(.{ .control = .{ c.Control, .write } }, .{ .with = .{c.Ship} });
 const W = sdk.World(.{ .queries = .{ .ships = Ships }, .resources = .{ .arena = .{ c.Arena, .write } } });
@@ -26,7 +24,7 @@ fn run(w: *W) !void {
     const in = w.input;
     arena.idle = if (in.anyKey()) 0 else @min(arena.idle + w.dt, 1_000);
     if (arena.state == 3 and in.pressed(.enter)) arena.state = 1;
-    if (arena.idle >= autopilot_after) return;
+    if (arena.idle >= shared.autopilot_after) return;
     const turn = axis(in.held(.right), in.held(.left));
     const thrust = axis(in.held(.up), in.held(.down)) * @as(f32, if (in.held(.down)) 0.5 else 1);
     const fire: u32 = @intFromBool(in.held(.x) or in.held(.left_ctrl) or in.held(.right_ctrl));

@@ -22,6 +22,9 @@ pub fn asteroidPoints(size: u32) i64 {
     };
 }
 
+/// Seconds without a key before the autopilot flies (pilot, autopilot and arena_draw read it).
+pub const autopilot_after: f32 = 4;
+
 pub const hunter_points: i64 = 150;
 pub const hunter_radius: f32 = 11;
 
