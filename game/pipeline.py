@@ -103,6 +103,11 @@ class Pipeline:
         self.fault_note: str | None = None
         """The last fault, for the HUD (shown for a few seconds of steps)."""
         self.fault_step = -1
+        self.fault_where = ""
+        """Where the last fault's panic happened (file:line: the line), once it is known."""
+        self.on_panic: Callable[[NativeLibrary, SystemFault], None] | None = None
+        """Called when a build is set aside for a panic, while its library is still loaded
+        (the reloader finds the panic's file:line from it, on a thread of its own)."""
         self.epoch = 0
         """Bumped by every change of the code a step runs (install, flip, remove, set aside,
         switching a system on or off): a replay is exact only within one epoch."""
@@ -248,7 +253,10 @@ class Pipeline:
             self.set_aside_sources[library.key] = str(fault)
         self.fault_note = f"{fault}; build {library.info.build_id} (v{library.version}) set aside"
         self.fault_step = self.world.step
+        self.fault_where = ""
         log.error("FAULT %s; build %d (v%d) set aside", fault, library.info.build_id, library.version)
+        if fault.fault.kind == "panic" and self.on_panic is not None:
+            self.on_panic(library, fault)
 
     def set_aside_live(self, fault: SystemFault) -> str:
         """The live build of `fault.name` faulted: it is set aside without running any more of

@@ -385,6 +385,38 @@ def test_the_logs_name_the_panic_message(case: Case, caplog: pytest.LogCaptureFi
     shown = [text for text, _ in game.hud.error_lines(game.pipeline, game.reloader)]
     assert any(t.startswith("FAULT faulty: panic in run: index out of bounds") and "at step 30" in t for t in shown)
     assert game.reloader.message.startswith("FAULT faulty: panic in run")
+    # Where: a tier-2 (stripped) library, so the locator builds it again with line tables.
+    assert game.reloader.locator.idle.wait(120)
+    where = f"ecs_systems/{NAME}.zig:{panic_line(case.faulty.a)}:"
+    assert game.pipeline.fault_where.startswith(where) and "table[index]" in game.pipeline.fault_where
+    assert any(f"faulty panicked at {where}" in r.getMessage() for r in caplog.records)
+    shown = [text for text, _ in game.hud.error_lines(game.pipeline, game.reloader)]
+    assert any(t.startswith(f"  at {where}") for t in shown)
+
+
+def panic_line(source: str) -> int:
+    """The line of the faulty system's out-of-bounds read."""
+    return next(i for i, text in enumerate(source.splitlines(), start=1) if "= table[index];" in text)
+
+
+def test_a_panic_in_a_tier_1_build_and_one_the_canary_catches_name_their_line(
+    case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    arm(case.faulty.trigger("a"), "run", "panic", 15)
+    game = case.start(tier=1)  # debug builds: the line tables are in the library itself
+    assert case.live().system.library.tier == 1
+    case.frames(20)
+    assert case.live().faulted
+    assert game.reloader.locator.idle.wait(60)
+    where = f"ecs_systems/{NAME}.zig:{panic_line(case.faulty.a)}:"
+    assert game.pipeline.fault_where.startswith(where) and "table[index]" in game.pipeline.fault_where
+    assert any(f"faulty panicked at {where}" in r.getMessage() for r in caplog.records)
+    # An edit whose build panics in the canary: the refusal says where, too.
+    arm(case.faulty.trigger("b"), "run", "panic")
+    case.edit_to_b()
+    said = game.reloader.message
+    assert "canary caught faulty: panic in run" in said and f", at {where}" in said and "table[index]" in said, said
 
 
 # --- wild writes -------------------------------------------------------------------------------

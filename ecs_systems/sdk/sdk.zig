@@ -118,6 +118,27 @@ pub const QueryDecl = extern struct {
     _reserved: u32 = 0,
 };
 
+/// A named constant a system exposes (`.tunables` of `sdk.World`, read with `w.tune`):
+/// the window changes its value live, without a rebuild, within `min..max` in steps of
+/// `step`. The host keeps the value: across reloads (until the source's `default`
+/// changes: then the source wins) and in saved worlds.
+pub const TunableDecl = extern struct {
+    name: [*:0]const u8,
+    default: f32,
+    min: f32,
+    max: f32,
+    step: f32,
+};
+
+/// What a system writes in `.tunables`: `.thrust = sdk.Tunable{ .default = 240, .min = 0,
+/// .max = 1000 }` (`step` defaults to a hundredth of the range).
+pub const Tunable = struct {
+    default: f32,
+    min: f32,
+    max: f32,
+    step: ?f32 = null,
+};
+
 /// Sizes of every ABI struct as the library was compiled: the handshake checks them all.
 pub const Layout = extern struct {
     frame: u32 = @sizeOf(Frame),
@@ -131,6 +152,7 @@ pub const Layout = extern struct {
     query_decl: u32 = @sizeOf(QueryDecl),
     target: u32 = @sizeOf(Target),
     entity_index: u32 = @sizeOf(EntityIndex),
+    tunable_decl: u32 = @sizeOf(TunableDecl),
 };
 
 // --- per call (host memory) ------------------------------------------------------------
@@ -309,6 +331,10 @@ pub const Frame = extern struct {
     /// Set by the system: bytes written to `message`.
     message_len: u64,
     entities: EntityIndex,
+    /// The current values of the system's tunables, in declaration order (host memory).
+    tunables: [*]const f32,
+    tunable_count: u32,
+    _reserved2: u32 = 0,
 };
 
 pub const RunFn = *const fn (frame: *Frame) callconv(.c) i32;
@@ -345,6 +371,9 @@ pub const Api = extern struct {
     save_state: ?SaveStateFn = null,
     load_state: ?LoadStateFn = null,
     layout: Layout = .{},
+    tunable_count: u32 = 0,
+    _reserved2: u32 = 0,
+    tunables: [*]const TunableDecl = &[_]TunableDecl{},
 };
 
 // --- the schema, from components.zig ----------------------------------------------------
@@ -575,8 +604,10 @@ pub fn World(comptime spec: anytype) type {
     const S = @TypeOf(spec);
     const QueriesT = if (@hasField(S, "queries")) @TypeOf(spec.queries) else @TypeOf(.{});
     const ResourcesT = if (@hasField(S, "resources")) @TypeOf(spec.resources) else @TypeOf(.{});
+    const TunablesT = if (@hasField(S, "tunables")) @TypeOf(spec.tunables) else @TypeOf(.{});
     const query_names = @typeInfo(QueriesT).@"struct".field_names;
     const resource_names = @typeInfo(ResourcesT).@"struct".field_names;
+    const tunable_names = @typeInfo(TunablesT).@"struct".field_names;
     return struct {
         const Self = @This();
         frame: *Frame,
@@ -585,6 +616,21 @@ pub fn World(comptime spec: anytype) type {
 
         pub const QueryName = std.meta.FieldEnum(QueriesT);
         pub const ResourceName = std.meta.FieldEnum(ResourcesT);
+        pub const TunableName = std.meta.FieldEnum(TunablesT);
+
+        pub const tunable_decls: []const TunableDecl = blk: {
+            var out: [tunable_names.len]TunableDecl = undefined;
+            for (tunable_names, 0..) |n, i| {
+                const t: Tunable = @field(spec.tunables, n);
+                if (!(t.min <= t.default and t.default <= t.max))
+                    @compileError("tunable ." ++ n ++ ": needs min <= default <= max");
+                const increment = t.step orelse (t.max - t.min) / 100;
+                if (!(increment > 0)) @compileError("tunable ." ++ n ++ ": needs a step > 0 (min < max)");
+                out[i] = .{ .name = n, .default = t.default, .min = t.min, .max = t.max, .step = increment };
+            }
+            const final = out;
+            break :blk &final;
+        };
 
         pub const query_decls: []const QueryDecl = blk: {
             var out: [query_names.len]QueryDecl = undefined;
@@ -626,6 +672,12 @@ pub fn World(comptime spec: anytype) type {
         /// Resource `r` in place (write through the pointer if declared `.write`).
         pub fn resource(w: *const Self, comptime r: ResourceName) *align(1) Payload(ResourceType(r)) {
             return @ptrCast(w.frame.resources[@backingInt(r)]);
+        }
+
+        /// The current value of tunable `t` (its default when the host passes none).
+        pub fn tune(w: *const Self, comptime t: TunableName) f32 {
+            const i = @backingInt(t);
+            return if (i < w.frame.tunable_count) w.frame.tunables[i] else tunable_decls[i].default;
         }
 
         /// Whether `e` is a live entity now (as of the start of this step: commands of
@@ -777,6 +829,8 @@ pub fn system(comptime W: type, comptime spec: anytype) Api {
         .state_version = if (@hasField(S, "state_version")) spec.state_version else 0,
         .save_state = if (@hasField(S, "save_state")) spec.save_state else null,
         .load_state = if (@hasField(S, "load_state")) spec.load_state else null,
+        .tunable_count = W.tunable_decls.len,
+        .tunables = W.tunable_decls.ptr,
     };
 }
 
@@ -894,7 +948,12 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
 
     try expect(24, @sizeOf(Target));
 
-    try expect(136, @sizeOf(Frame));
+    try expect(152, @sizeOf(Frame));
+    try expect(136, @offsetOf(Frame, "tunables"));
+    try expect(144, @offsetOf(Frame, "tunable_count"));
+    try expect(24, @sizeOf(TunableDecl));
+    try expect(8, @offsetOf(TunableDecl, "default"));
+    try expect(20, @offsetOf(TunableDecl, "step"));
     try expect(112, @offsetOf(Frame, "entities"));
     try expect(24, @sizeOf(EntityIndex));
     try expect(8, @offsetOf(EntityIndex, "tables"));
@@ -912,8 +971,10 @@ test "ABI layout is pinned (mirrored in tests/native/test_abi.py)" {
     try expect(96, @offsetOf(Frame, "message_cap"));
     try expect(104, @offsetOf(Frame, "message_len"));
 
-    try expect(44, @sizeOf(Layout));
-    try expect(152, @sizeOf(Api));
+    try expect(48, @sizeOf(Layout));
+    try expect(168, @sizeOf(Api));
+    try expect(152, @offsetOf(Api, "tunable_count"));
+    try expect(160, @offsetOf(Api, "tunables"));
     try expect(4, @offsetOf(Api, "api_size"));
     try expect(8, @offsetOf(Api, "name"));
     try expect(16, @offsetOf(Api, "build_id"));
@@ -954,10 +1015,13 @@ pub const panic = std.debug.FullPanic(systemPanic);
 /// (game/native/guard.py names the fault with it). Only the panicking thread writes it.
 export var sdk_panic_message: [256]u8 = undefined;
 export var sdk_panic_length: u32 = 0;
+/// Where the panic happened: the return address into the code whose safety check failed
+/// (or that called `@panic`). The host turns it into file:line (game/hotreload/panics.py).
+export var sdk_panic_address: usize = 0;
 
 fn systemPanic(msg: []const u8, first_trace_addr: ?usize) noreturn {
     @branchHint(.cold);
-    _ = first_trace_addr;
+    sdk_panic_address = first_trace_addr orelse @returnAddress();
     const n = @min(msg.len, sdk_panic_message.len);
     @memcpy(sdk_panic_message[0..n], msg[0..n]);
     sdk_panic_length = @intCast(n);

@@ -161,6 +161,18 @@ class Builds:
             return library
         return target
 
+    def with_lines(self, name: str, mode: str, key: str) -> Path | None:
+        """A library of `name` in `mode` built from the sources whose key is `key`, with DWARF
+        line tables (for game/hotreload/panics.py); None when the sources changed since
+        (another build would not be the code that ran) or the build fails. Built once per key."""
+        if self.key(name) != key:
+            return None
+        output = self.project / self.cache / "lines" / mode / f"{key}-{library_filename(name)}"
+        if output.is_file():
+            return output
+        result = compile_system(self.project, name, mode, output, self.cache, self.timeout, self.zig, True, lines=True)
+        return result.library if result.ok and self.key(name) == key else None
+
     # --- housekeeping -------------------------------------------------------------------
 
     def remove_stale(self) -> list[Path]:

@@ -51,12 +51,15 @@ def root_file(name: str) -> str:
     return SCHEMA_ROOT if name == "components" else f"{SYSTEMS}/{name}.zig"
 
 
-def build_args(name: str, mode: str, cache: Path) -> list[str]:
-    """`zig build-lib` arguments for system `name` in optimize `mode`, as `zig build` passes them."""
+def build_args(name: str, mode: str, cache: Path, lines: bool | None = None) -> list[str]:
+    """`zig build-lib` arguments for system `name` in optimize `mode`, as `zig build` passes them.
+    `lines`: keep the DWARF line tables (None: only in debug mode, where a panic's file:line
+    is read from the library itself; game/hotreload/panics.py)."""
     opt = f"-O{mode}"
+    keep = mode.lower() == "debug" if lines is None else lines
     return [
         "build-lib",
-        "-fstrip",
+        *(() if keep else ("-fstrip",)),
         opt,
         "--dep",
         "sdk",
@@ -175,13 +178,15 @@ def compile_system(
     timeout: float,
     zig: Sequence[str] | None = None,
     idle: bool = False,
+    lines: bool | None = None,
 ) -> Compiled:
     """Builds system `name` in `mode` into the file `output`. A compiler that cannot start
     or runs past `timeout` seconds gives a failed result, never an exception."""
     zig = list(zig or zig_command())
     start = time.perf_counter()
     output.parent.mkdir(parents=True, exist_ok=True)
-    proc = start_compiler([*zig, *build_args(name, mode, cache), f"-femit-bin={output}"], project, zig, idle)
+    args = build_args(name, mode, cache, lines)
+    proc = start_compiler([*zig, *args, f"-femit-bin={output}"], project, zig, idle)
     if isinstance(proc, str):
         return Compiled(name, mode, False, None, output=proc, seconds=time.perf_counter() - start)
     try:

@@ -31,8 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from game.hotreload import panics
 from game.hotreload.builds import TIER_DEBUG, Builds, mode_for
 from game.hotreload.compiler import Compiled
+from game.hotreload.panics import PanicLocator
 from game.hotreload.probation import PROBATION_STEPS, Probation
 from game.hotreload.recovery import MAX_ROUNDS, Recovery
 from game.hotreload.zigbuild import CompileError
@@ -165,6 +167,8 @@ class Reloader:
         self._need_image = False  # the worker waits for a copy of the world (`_capture_on_frame_thread`)
         self._image: WorldState | None = None
         self._snapshot = self._publish()
+        self.locator = PanicLocator(project, self.builds.key, self.builds.with_lines)
+        pipeline.on_panic = self._locate_panic
         remove_stale_copies(self.copies)
         for path in self.builds.remove_stale():
             log.info("removed %s: its system's source is gone", path)
@@ -362,6 +366,31 @@ class Reloader:
             image, self._image, self._need_image = self._image, None, False
         return image
 
+    def _locate_panic(self, library: NativeLibrary, fault: SystemFault) -> None:
+        """A live build was set aside for a panic: its file:line is found on the locator's
+        thread, then logged and shown under the fault on screen."""
+        site = panics.keep(library, self.copies, self.builds.optimize)
+        if site is None:
+            return
+        step = self.pipeline.fault_step
+
+        def said(where: str) -> None:
+            log.error("%s panicked at %s", fault.name, where)
+            if self.pipeline.fault_step == step:  # still the fault on screen
+                self.pipeline.fault_where = where
+
+        self.locator.submit(site, said)
+
+    def _canary_panic_site(self, name: str, library: Path, outcome: ReloadOutcome) -> str:
+        """`, at file:line ...` when the canary caught a panic (found here, on the build's
+        thread: the game is not waiting for it), else ""."""
+        offset = self.canary.panic_offset if self.canary is not None else None
+        if offset is None:
+            return ""
+        mode = mode_for(outcome.tier, self.builds.optimize)
+        site = panics.Site(library, offset, name, mode, outcome.keys.get(name, ""))
+        return f", at {self.locator.describe(site)}"
+
     def _prepare(self, outcome: ReloadOutcome, snap: _Snapshot, world_file: Path | None) -> None:
         """Each library built ok goes through the canary, the loader and the handshake;
         what passes is `ready` (the components library first: systems are checked against it)."""
@@ -392,7 +421,7 @@ class Reloader:
                 failure = self.canary.check(path, world_file, source, schema)
                 outcome.canary_seconds += time.perf_counter() - started
                 if failure is not None:
-                    outcome.refused.append(failure)
+                    outcome.refused.append(failure + self._canary_panic_site(name, path, outcome))
                     continue
             started = time.perf_counter()
             try:
@@ -738,6 +767,7 @@ class Reloader:
             self._again = None
             self._applied.notify_all()
             thread = self._thread
+        self.locator.close()
         if thread is not None:
             if self.canary is not None:
                 self.canary.close()  # first: a build waiting on the canary (a hang in it) returns at once

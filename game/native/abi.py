@@ -56,10 +56,12 @@ typedef struct { uint32_t component; uint32_t access; } TermDecl;
 
 typedef struct { const char *name; const TermDecl *terms; uint32_t term_count; uint32_t _reserved; } QueryDecl;
 
+typedef struct { const char *name; float default_value; float min; float max; float step; } TunableDecl;
+
 typedef struct {
     uint32_t frame; uint32_t input; uint32_t table_view; uint32_t query_view; uint32_t command;
     uint32_t commands; uint32_t component_decl; uint32_t field_decl; uint32_t query_decl; uint32_t target;
-    uint32_t entity_index;
+    uint32_t entity_index; uint32_t tunable_decl;
 } Layout;
 
 typedef struct { const uint64_t *count; const uint64_t *entities; uint8_t **columns; } TableView;
@@ -91,6 +93,7 @@ typedef struct {
     Target target;
     uint8_t *message; uint64_t message_cap; uint64_t message_len;
     EntityIndex entities;
+    const float *tunables; uint32_t tunable_count; uint32_t _reserved2;
 } Frame;
 
 typedef struct {
@@ -103,6 +106,7 @@ typedef struct {
     int32_t (*save_state)(uint8_t *buf, uint64_t cap, uint64_t *len);
     int32_t (*load_state)(const uint8_t *buf, uint64_t len, uint32_t version);
     Layout layout;
+    uint32_t tunable_count; uint32_t _reserved2; const TunableDecl *tunables;
 } Api;
 
 const Api *plugin_entry(void);
@@ -110,6 +114,7 @@ const Api *plugin_entry(void);
 /* Kept by sdk.panic for the host to read after a guarded call ends in a trap. */
 extern uint8_t sdk_panic_message[256];
 extern uint32_t sdk_panic_length;
+extern uintptr_t sdk_panic_address;
 """
 
 ffi = cffi.FFI()
@@ -129,6 +134,7 @@ LAYOUT = {
         ("query_decl", "QueryDecl"),
         ("target", "Target"),
         ("entity_index", "EntityIndex"),
+        ("tunable_decl", "TunableDecl"),
     )
 }
 """The size of every ABI struct on the host side: a library's `Api.layout` must match it."""

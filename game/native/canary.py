@@ -77,6 +77,8 @@ class CanaryWorker:
         self._stderr: IO[str] | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="ecs-canary-"))
         self._closed = False
+        self.panic_offset: int | None = None
+        """The last check's panic site, as an offset into the library's file (None: no panic)."""
 
     def _spawn(self) -> subprocess.Popen[str]:
         from game.native.library import remove_stale_copies
@@ -132,6 +134,7 @@ class CanaryWorker:
         return self._ask(job, name)
 
     def _ask(self, job: dict[str, Any], name: str) -> str | None:
+        self.panic_offset = None
         if self._closed:
             return f"{name}: canary stopped: the game is closing"
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
@@ -159,6 +162,8 @@ class CanaryWorker:
         if line is None:
             return self._died(proc, name, mark)
         verdict = json.loads(line)
+        offset = verdict.get("panic_offset")
+        self.panic_offset = offset if isinstance(offset, int) else None
         return None if verdict["ok"] else str(verdict["error"])  # it names the file already
 
     def _died(self, proc: subprocess.Popen[str], name: str, mark: int) -> str:
@@ -242,7 +247,9 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
             world.step += 1
         _exercise_hooks(lib, world.step)
     except SystemFault as exc:
-        return {"ok": False, "error": f"{job['source']}: canary caught {exc}"}
+        # Offsets into the library's file hold for the build's own file too (the same bytes).
+        where = lib.panic_offset() if exc.fault.kind == "panic" else None
+        return {"ok": False, "error": f"{job['source']}: canary caught {exc}", "panic_offset": where}
     except HandshakeError as exc:
         return {"ok": False, "error": str(exc)}
     except SystemRunError as exc:

@@ -158,6 +158,16 @@ class NativeLibrary:
     def panic_message(self) -> str:
         return panic_message(self.handle)
 
+    def panic_offset(self) -> int | None:
+        """Where the library's last Zig panic happened (`sdk.panic` keeps the address), as an
+        offset into the library's file (game/hotreload/panics.py names its file:line); None
+        when not known. Reads /proc/self/maps: Linux only."""
+        try:
+            address = int(self.handle.sdk_panic_address)
+        except (AttributeError, ffi.error):
+            return None
+        return file_offset(self.copy, address)
+
     def shutdown(self, step: int) -> None:
         """Calls `shutdown`, guarded. Raises SystemFault."""
         if self.api.shutdown != ffi.NULL:
@@ -279,6 +289,26 @@ def _entries(owner: Any, where: str, array: str, count: str, bound: int, problem
         problems.append(f"{where}.{array} is NULL but {where}.{count} is {n}")
         return []
     return [pointer[i] for i in range(n)]
+
+
+def file_offset(path: Path, address: int) -> int | None:
+    """The offset in the file `path` of `address` in this process, from the mappings in
+    /proc/self/maps; None when `path` does not map it (or there is no /proc)."""
+    if not address:
+        return None
+    wanted = os.fsencode(os.path.realpath(path))
+    try:
+        with open("/proc/self/maps", "rb") as maps:
+            for row in maps:
+                fields = row.split(None, 5)
+                if len(fields) < 6 or fields[5].rstrip(b"\n") != wanted:
+                    continue
+                start, end = (int(x, 16) for x in fields[0].split(b"-"))
+                if start <= address < end:
+                    return address - start + int(fields[2], 16)
+    except OSError:
+        return None
+    return None
 
 
 def panic_message(handle: Any) -> str:

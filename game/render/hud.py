@@ -130,6 +130,8 @@ class Hud:
             out.append((f"command refused: {pipeline.warning}", BUSY))
         if pipeline.fault_note and pipeline.fault_step >= recent:
             out.append((f"FAULT {pipeline.fault_note}", BAD))
+            if pipeline.fault_where:  # found a moment later, on the panic locator's thread
+                out.append((f"  at {pipeline.fault_where}", DIM))
         if out:
             out.insert(0, ("The old code is still running. Fix it and press F5 (Backspace hides this).", WHITE))
         return out

@@ -22,8 +22,9 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
     ),
     "TermDecl": (8, {"component": 0, "access": 4}),
     "QueryDecl": (24, {"name": 0, "terms": 8, "term_count": 16, "_reserved": 20}),
+    "TunableDecl": (24, {"name": 0, "default_value": 8, "min": 12, "max": 16, "step": 20}),
     "Layout": (
-        44,
+        48,
         {
             "frame": 0,
             "input": 4,
@@ -36,6 +37,7 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
             "query_decl": 32,
             "target": 36,
             "entity_index": 40,
+            "tunable_decl": 44,
         },
     ),
     "EntityIndex": (24, {"generations": 0, "tables": 8, "len": 16}),
@@ -62,7 +64,7 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
     ),
     "Target": (24, {"pixels": 0, "width": 8, "height": 12, "pitch": 16, "_reserved": 20}),
     "Frame": (
-        136,
+        152,
         {
             "dt": 0,
             "_reserved": 4,
@@ -80,10 +82,13 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
             "message_cap": 96,
             "message_len": 104,
             "entities": 112,
+            "tunables": 136,
+            "tunable_count": 144,
+            "_reserved2": 148,
         },
     ),
     "Api": (
-        152,
+        168,
         {
             "abi_version": 0,
             "api_size": 4,
@@ -104,6 +109,9 @@ PINNED: dict[str, tuple[int, dict[str, int]]] = {
             "save_state": 88,
             "load_state": 96,
             "layout": 104,
+            "tunable_count": 152,
+            "_reserved2": 156,
+            "tunables": 160,
         },
     ),
 }
@@ -176,6 +184,7 @@ def test_layout_is_the_size_of_every_abi_struct() -> None:
         "query_decl": "QueryDecl",
         "target": "Target",
         "entity_index": "EntityIndex",
+        "tunable_decl": "TunableDecl",
     }
     assert list(LAYOUT) == list(PINNED["Layout"][1])
     assert {field: PINNED[struct][0] for field, struct in names.items()} == LAYOUT
