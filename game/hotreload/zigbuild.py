@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from game.hotreload.excerpt import lay_out
+
 _ERROR = re.compile(r"^(?P<file>[^\s:][^:\n]*?):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
 
 DEFAULT_TIMEOUT = 600.0
@@ -46,11 +48,14 @@ class CompileError:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
-    def excerpt(self) -> list[str]:
-        """The source line and a caret under the column, as the overlay and the log show them."""
+    def excerpt(self, width: int | None = None) -> list[str]:
+        """The source line and a caret under the column, as the overlay and the log show them:
+        on a monospace grid (tabs, wide characters; `excerpt.lay_out`), with `width` cut to a
+        window of that many cells around the column."""
         if not self.source_line.strip():
             return []
-        return [self.source_line.rstrip(), " " * max(self.column - 1, 0) + "^"]
+        text, caret = lay_out(self.source_line, self.column, width)
+        return [text, " " * caret + "^"]
 
 
 @dataclass(frozen=True)

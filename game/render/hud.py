@@ -9,15 +9,18 @@ from dataclasses import dataclass
 import pygame
 
 from game.controls import GAME_KEYS, KEYS, MOUSE
+from game.hotreload.excerpt import fit
 from game.hotreload.reloader import Reloader
 from game.hotreload.zigbuild import CompileError
 from game.pipeline import Pipeline
+from game.render.textgrid import TextGrid, load_mono
 
 WHITE = (235, 235, 235)
 DIM = (150, 150, 160)
 GOOD = (120, 220, 140)
 BAD = (255, 110, 100)
 BUSY = (255, 210, 90)
+OVERLAY = (50, 0, 0, 215)
 SPINNER = "|/-\\"
 TOAST_SECONDS = 4.0
 WARNING_STEPS = 300  # a refused command stays on screen for 5 s of simulation
@@ -38,10 +41,13 @@ class HudState:
 
 
 class Hud:
-    """Draws text over the game; re-renders the status text only a few times a second."""
+    """Draws text over the game; re-renders the status text only a few times a second.
+    The status panel and the error overlay are in the bundled monospace font: the system
+    list's columns line up, and a caret sits under the column the compiler names."""
 
     def __init__(self, font_size: int = 18) -> None:
         self.font = pygame.font.Font(None, font_size)
+        self.grid = TextGrid(load_mono())
         self.show_help = False
         self.visible = True
         """H: the status panel and the system list (errors and help show regardless)."""
@@ -50,6 +56,7 @@ class Hud:
         self._cache: list[pygame.Surface] = []
         self._next_refresh = 0.0
         self._refreshed_step = -1
+        self._overlay: tuple[tuple[tuple[Line, ...], int], pygame.Surface] | None = None
 
     def toggle_help(self) -> None:
         self.show_help = not self.show_help
@@ -117,13 +124,14 @@ class Hud:
         out += [(f"  resource {t.component} {access.get(t.access, '?')}", DIM) for t in info.resources]
         return out
 
-    def error_lines(self, pipeline: Pipeline, reloader: Reloader) -> list[Line]:
-        """The overlay's text; empty when there is nothing to show or it was dismissed."""
+    def error_lines(self, pipeline: Pipeline, reloader: Reloader, width: int | None = None) -> list[Line]:
+        """The overlay's text; empty when there is nothing to show or it was dismissed. With
+        `width`, every line fits in that many cells: a source line as a window around its caret."""
         out: list[Line] = []
         if reloader.errors and reloader.errors is not self._dismissed:
             for err in reloader.errors[:5]:
                 out.append((str(err), BAD))
-                out += [(line, DIM) for line in err.excerpt()]
+                out += [(line, DIM) for line in err.excerpt(width)]
         out += [(s.error, BAD) for s in pipeline.slots.values() if s.error]
         recent = pipeline.world.step - WARNING_STEPS
         if pipeline.warning and pipeline.warning_step >= recent:
@@ -134,7 +142,7 @@ class Hud:
                 out.append((f"  at {pipeline.fault_where}", DIM))
         if out:
             out.insert(0, ("The old code is still running. Fix it and press F5 (Backspace hides this).", WHITE))
-        return out
+        return out if width is None else [(fit(text, width), colour) for text, colour in out]
 
     def help_lines(self) -> list[tuple[str, str]]:
         """(key, what it does) for every key and mouse button."""
@@ -146,23 +154,31 @@ class Hud:
         if now >= self._next_refresh or abs(state.step - self._refreshed_step) >= 15:
             self._next_refresh = now + (0.125 if reloader.building else 0.25)
             self._refreshed_step = state.step
-            self._cache = [self.font.render(t, True, c) for t, c in self.lines(state, pipeline, reloader, now)]
-            self._cache += [self.font.render(t, True, c) for t, c in self.selected_lines(state, pipeline)]
+            mono = self.grid.font
+            self._cache = [mono.render(t, True, c) for t, c in self.lines(state, pipeline, reloader, now)]
+            self._cache += [mono.render(t, True, c) for t, c in self.selected_lines(state, pipeline)]
         if self.visible:
             _panel(screen, self._cache, (0, 0), (0, 0, 0, 170))
-        errors = self.error_lines(pipeline, reloader)
+        width = screen.get_width() - 20
+        errors = self.error_lines(pipeline, reloader, max(self.grid.columns(width - 16), 8))
         if errors:
-            surfaces = [self.font.render(t[:170], True, c) for t, c in errors]
-            height = sum(s.get_height() + 2 for s in surfaces) + 12
-            _panel(
-                screen,
-                surfaces,
-                (10, screen.get_height() - height - 10),
-                (50, 0, 0, 215),
-                width=screen.get_width() - 20,
-            )
+            panel = self.overlay(errors, width)
+            screen.blit(panel, (10, screen.get_height() - panel.get_height() - 10))
         if self.show_help:
             self._draw_help(screen)
+
+    def overlay(self, lines: list[Line], width: int) -> pygame.Surface:
+        """The error panel, `width` pixels wide: every line on the text grid from (8, 6), one
+        every `grid.height + 2` pixels. Drawn again only when its text changes."""
+        key = (tuple(lines), width)
+        if self._overlay is None or self._overlay[0] != key:
+            step = self.grid.height + 2
+            panel = pygame.Surface((width, len(lines) * step + 12), pygame.SRCALPHA)
+            panel.fill(OVERLAY)
+            for i, (text, colour) in enumerate(lines):
+                self.grid.draw(panel, text, colour, (8, 6 + i * step))
+            self._overlay = (key, panel)
+        return self._overlay[1]
 
     def _draw_help(self, screen: pygame.Surface) -> None:
         rows = [(self.font.render(k, True, WHITE), self.font.render(w, True, DIM)) for k, w in self.help_lines()]
@@ -185,11 +201,10 @@ def _panel(
     lines: list[pygame.Surface],
     at: tuple[int, int],
     colour: tuple[int, int, int, int],
-    width: int | None = None,
 ) -> None:
     if not lines:
         return
-    w = width or max(s.get_width() for s in lines) + 16
+    w = max(s.get_width() for s in lines) + 16
     h = sum(s.get_height() + 2 for s in lines) + 12
     backing = pygame.Surface((w, h), pygame.SRCALPHA)
     backing.fill(colour)
