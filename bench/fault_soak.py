@@ -193,11 +193,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     result = run(args.cycles, args.seed)
+    from bench.__main__ import machine
+
+    result["machine"], result["date"] = machine(), datetime.date.today().isoformat()
     samples = result["samples"]
     tenth, last = samples[1], samples[-1]
     lines = [
-        f"# Fault soak ({result['cycles']} reloads with random faults, seed {result['seed']}, "
-        f"{datetime.date.today().isoformat()})",
+        f"# Fault soak ({result['cycles']} reloads with random faults, seed {result['seed']}, {result['date']})",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in result["machine"].items()),
         "",
         f"{result['seconds']:.0f} s in all, {result['steps']} steps. Faults caught: {result['faults_caught']} "
         f"({result['recoveries']} needed the world restored, slowest {result['slowest_recovery_ms']:.0f} ms); "

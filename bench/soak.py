@@ -106,10 +106,15 @@ def main() -> None:
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     with tempfile.TemporaryDirectory(prefix="ecs-soak-") as tmp:
         result = soak(copy_project(Path(tmp) / "project"), args.cycles)
+    from bench.__main__ import machine
+
+    result["machine"], result["date"] = machine(), datetime.date.today().isoformat()
     samples = result["samples"]
     first, tenth, last = samples[0], samples[1], samples[-1]  # type: ignore[index]
     lines = [
-        f"# Soak ({result['cycles']} edit-and-reload cycles, {datetime.date.today().isoformat()})",
+        f"# Soak ({result['cycles']} edit-and-reload cycles, {result['date']})",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in result["machine"].items()),  # type: ignore[attr-defined]
         "",
         f"{result['seconds']:.0f} s in all; {result['reloads_logged']} reloads in the log; final build id "
         f"{result['final_build_id']}.",
