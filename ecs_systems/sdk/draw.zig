@@ -5,8 +5,40 @@
 //!     const cv = sdk.draw.Canvas.init(try w.target());
 //!     cv.line(x0, y0, x1, y1, 0xFFD040);
 //!     cv.text(10, 10, 2, 0xFFFFFF, "SCORE {d}", .{score});
+//!
+//! Pictures come from files: `components.zig` declares a sprite resource
+//! (`pub const ShipSprite = sdk.draw.Sprite(64 * 64);`), the host fills it from a PNG under
+//! `assets/` (and again whenever the file is saved), and a render system draws it turned and
+//! scaled: `if (sdk.draw.Image.of(w.resource(.ship))) |img| cv.sprite(img, x, y, angle, 1);`.
 const std = @import("std");
 const Target = @import("sdk.zig").Target;
+
+/// A resource holding one picture of up to `max_pixels` pixels, filled by the host from a
+/// PNG (game/world/assets.py): `width` x `height` pixels, 0xAARRGGBB, row by row from the
+/// top left. `width` 0: no picture (the file never loaded).
+pub fn Sprite(comptime max_pixels: u32) type {
+    return struct {
+        width: u32 = 0,
+        height: u32 = 0,
+        pixels: [max_pixels]u32 = @splat(0),
+        pub const resource = true;
+    };
+}
+
+/// A picture for `Canvas.sprite`: `width * height` pixels 0xAARRGGBB, row by row.
+pub const Image = struct {
+    width: u32,
+    height: u32,
+    pixels: []align(1) const u32,
+
+    /// The picture in a `Sprite` resource; null when it holds none, or when its size does
+    /// not fit its pixels (a resource written by hand).
+    pub fn of(s: anytype) ?Image {
+        const n = @as(u64, s.width) * s.height;
+        if (n == 0 or n > s.pixels.len) return null;
+        return .{ .width = s.width, .height = s.height, .pixels = s.pixels[0..@intCast(n)] };
+    }
+};
 
 pub const Canvas = struct {
     pixels: [*]u8,
@@ -130,6 +162,38 @@ pub const Canvas = struct {
         }
     }
 
+    /// `img` centred on (x, y), turned by `angle` (radians; 0 draws it as stored) and scaled by
+    /// `scale`, each target pixel taking the nearest picture pixel. Alpha 0 leaves the
+    /// target as it was, 255 covers it, anything between blends.
+    pub fn sprite(cv: Canvas, img: Image, x: f32, y: f32, angle: f32, scale: f32) void {
+        if (!(scale > 0 and scale < 64 and @abs(x) < 1e6 and @abs(y) < 1e6 and @abs(angle) < 1e6)) return;
+        const w: f32 = @floatFromInt(img.width);
+        const h: f32 = @floatFromInt(img.height);
+        const reach = @sqrt(w * w + h * h) * 0.5 * scale + 1;
+        const x0 = @max(toPixel(x - reach), 0);
+        const x1 = @min(toPixel(x + reach), @as(i32, @intCast(cv.width)) - 1);
+        const y0 = @max(toPixel(y - reach), 0);
+        const y1 = @min(toPixel(y + reach), @as(i32, @intCast(cv.height)) - 1);
+        // Back from the target to the picture: turned by -angle, divided by scale.
+        const cs = @cos(angle) / scale;
+        const sn = @sin(angle) / scale;
+        var py = y0;
+        while (py <= y1) : (py += 1) {
+            const dy = @as(f32, @floatFromInt(py)) + 0.5 - y;
+            const out = cv.row(@intCast(py));
+            var px = x0;
+            while (px <= x1) : (px += 1) {
+                const dx = @as(f32, @floatFromInt(px)) + 0.5 - x;
+                const u = dx * cs + dy * sn + w * 0.5;
+                const v = dy * cs - dx * sn + h * 0.5;
+                if (!(u >= 0 and u < w and v >= 0 and v < h)) continue;
+                const src = img.pixels[@as(usize, @intFromFloat(v)) * img.width + @as(usize, @intFromFloat(u))];
+                const p = &out[@intCast(px)];
+                p.* = over(p.*, src);
+            }
+        }
+    }
+
     /// Text formatted like `std.fmt` (up to 64 characters), each glyph 3x5 pixels times
     /// `scale`, from its top-left corner (x, y). Letters are upper case; a character the
     /// font lacks is a box. Returns the width drawn, in pixels.
@@ -159,6 +223,20 @@ pub const Canvas = struct {
         return @as(i32, @intCast(std.fmt.count(fmt, args))) * 4 * scale;
     }
 };
+
+/// `src` (0xAARRGGBB) over `dst` (0x00RRGGBB).
+fn over(dst: u32, src: u32) u32 {
+    const a = src >> 24;
+    if (a == 0) return dst;
+    if (a == 255) return src & 0xFFFFFF;
+    var out: u32 = 0;
+    inline for (.{ 0, 8, 16 }) |shift| {
+        const s = src >> shift & 255;
+        const d = dst >> shift & 255;
+        out |= (s * a + d * (255 - a) + 127) / 255 << shift;
+    }
+    return out;
+}
 
 fn toPixel(v: f32) i32 {
     return @intFromFloat(@floor(@min(@max(v, -1e6), 1e6)));
@@ -242,4 +320,66 @@ test "shapes are clipped to the target, text is drawn in the font" {
     cv.glow(0, 7, 0x808080);
     cv.glow(0, 7, 0x908070);
     try std.testing.expectEqual(@as(u32, 0xFFFFF0), pixels[7 * 16]);
+}
+
+test "a sprite is drawn as stored, turned, scaled, blended and clipped" {
+    const expect = std.testing.expectEqual;
+    var pixels: [8 * 8]u32 = @splat(0x000010);
+    const cv = Canvas{ .pixels = @ptrCast(&pixels), .width = 8, .height = 8, .pitch = 32 };
+    // 2 x 1: a red pixel left, a see-through one right.
+    const S = Sprite(4);
+    var s: S = .{};
+    try std.testing.expect(Image.of(&s) == null); // width 0: nothing loaded
+    s.width = 3;
+    s.height = 2;
+    try std.testing.expect(Image.of(&s) == null); // 6 pixels do not fit in 4
+    s.width = 2;
+    s.height = 1;
+    s.pixels[0] = 0xFFFF0000;
+    s.pixels[1] = 0x00FFFFFF;
+    const img = Image.of(&s).?;
+    try expect(@as(usize, 2), img.pixels.len);
+
+    // As stored: its top-left pixel at (3, 4) when centred on (4, 4.5).
+    cv.sprite(img, 4, 4.5, 0, 1);
+    try expect(@as(u32, 0xFF0000), pixels[4 * 8 + 3]);
+    try expect(@as(u32, 0x000010), pixels[4 * 8 + 4]); // alpha 0 leaves the target
+    var lit: usize = 0;
+    for (pixels) |p| lit += @intFromBool(p != 0x000010);
+    try expect(@as(usize, 1), lit);
+
+    // Turned a quarter (clockwise on screen, y down): the picture's left is now up.
+    @memset(&pixels, 0);
+    cv.sprite(img, 4.5, 4, std.math.pi / 2.0, 1);
+    try expect(@as(u32, 0xFF0000), pixels[3 * 8 + 4]);
+    lit = 0;
+    for (pixels) |p| lit += @intFromBool(p != 0);
+    try expect(@as(usize, 1), lit);
+
+    // Scaled 2x: the red pixel covers 2 x 2.
+    @memset(&pixels, 0);
+    cv.sprite(img, 4, 4, 0, 2);
+    lit = 0;
+    for (pixels) |p| lit += @intFromBool(p == 0xFF0000);
+    try expect(@as(usize, 4), lit);
+    try expect(@as(u32, 0xFF0000), pixels[3 * 8 + 2]);
+
+    // Off the target, NaN or a silly scale draws nothing; partly off an edge, the part
+    // inside is drawn.
+    @memset(&pixels, 0);
+    cv.sprite(img, -50, 3, 0, 1);
+    cv.sprite(img, 100, 100, 1, 3);
+    cv.sprite(img, std.math.nan(f32), 3, 0, 1);
+    cv.sprite(img, 3, 3, 0, 0);
+    cv.sprite(img, 3, 3, std.math.inf(f32), 1);
+    for (pixels) |p| try expect(@as(u32, 0), p);
+    cv.sprite(img, 1, 0.5, 0, 2);
+    try expect(@as(u32, 0xFF0000), pixels[0]);
+    try expect(@as(u32, 0), pixels[1]);
+
+    // Half alpha blends.
+    @memset(&pixels, 0x0000FF);
+    s.pixels[0] = 0x80FF0000;
+    cv.sprite(img, 4, 4.5, 0, 1);
+    try expect(@as(u32, 0x80007F), pixels[4 * 8 + 3]);
 }
