@@ -46,6 +46,7 @@ class Game:
         from game.pipeline import Pipeline
         from game.render.hud import Hud
         from game.render.renderer import Renderer
+        from game.selection import Selection
         from game.spawner import MouseSpawner
         from game.world import registry
         from game.world.history import History
@@ -97,7 +98,7 @@ class Game:
         self.work_ms = 0.0
         self.paused = False
         self.single_steps = 0
-        self.selected: str | None = None
+        self.selection = Selection()
         self.replay: deque[bytes] = deque()
         self.running = True
         self.overlays: list[Callable[[Any], None]] = []
@@ -127,6 +128,9 @@ class Game:
         }
         for i in range(1, 10):
             actions[getattr(pg, f"K_{i}")] = lambda i=i: self.select(i)  # type: ignore[misc]
+        for key, step in ((pg.K_PAGEUP, -1), (pg.K_PAGEDOWN, 1), (pg.K_LEFTBRACKET, -1), (pg.K_RIGHTBRACKET, 1)):
+            actions[key] = lambda step=step: self.move_selection(step)  # type: ignore[misc]
+        actions[pg.K_0] = self.toggle_selected
         return actions
 
     def _spawn_scene(self) -> None:
@@ -265,16 +269,25 @@ class Game:
         self.reloader.request(f"tier {said}")
 
     def select(self, number: int) -> None:
-        """Number keys: select the n-th system; the same number again switches it off or on."""
-        names = list(self.pipeline.slots)
-        if number > len(names):
+        """Number keys: select the system with this number (game/selection.py: numbers stay for
+        the session); the same number again switches it off or on."""
+        name = self.selection.numbered(number, list(self.pipeline.slots))
+        if name is not None and self.selection.selected == name:
+            self.toggle_selected()
+        self.selection.selected = name or self.selection.selected
+
+    def move_selection(self, step: int) -> None:
+        """PgUp/PgDn, [ and ]: the selection moves up or down the HUD's list of systems."""
+        self.selection.move(step, list(self.pipeline.slots))
+
+    def toggle_selected(self) -> None:
+        """0: switches the selected system off or on."""
+        name = self.selection.selected
+        if name is None or name not in self.pipeline.slots:
             return
-        name = names[number - 1]
-        if self.selected == name:
-            on = self.pipeline.toggle(name)
-            self.hud.toast(f"{name} {'on' if on else 'off'}")
-            log.info("%s switched %s", name, "on" if on else "off")
-        self.selected = name
+        on = self.pipeline.toggle(name)
+        self.hud.toast(f"{name} {'on' if on else 'off'}")
+        log.info("%s switched %s", name, "on" if on else "off")
 
     def rewind(self) -> None:
         """R: back one second; that second's recorded input plays again, then live input resumes."""
@@ -356,7 +369,8 @@ class Game:
             self.speed.label(),
             self.watcher.running,
             self.scene,
-            self.selected,
+            self.selection.selected,
+            self.selection.sync(self.pipeline.slots),
         )
         self.hud.draw(self.screen, state, self.pipeline, self.reloader, time.perf_counter())
         for overlay in self.overlays:

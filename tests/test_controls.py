@@ -16,6 +16,8 @@ import pytest
 from game.app import Game
 from game.cli import PROJECT_ROOT
 from game.controls import KEYS
+from game.native.input import KEY_NUMBER
+from game.newsystem import create
 from game.render.hud import HudState
 from tests.conftest import assert_consistent, assert_same, edit, headless, press, world_state
 
@@ -99,7 +101,7 @@ def test_number_keys_select_then_switch_a_system_off_and_on(game: Game) -> None:
     key = getattr(pygame, f"K_{n}")
     press(game, key)
     frames(game, 1)
-    assert game.selected == "movement" and game.pipeline.slots["movement"].enabled
+    assert game.selection.selected == "movement" and game.pipeline.slots["movement"].enabled
     press(game, key)
     frames(game, 1)
     assert not game.pipeline.slots["movement"].enabled
@@ -115,6 +117,70 @@ def test_number_keys_select_then_switch_a_system_off_and_on(game: Game) -> None:
     press(game, key)
     frames(game, 1)
     assert game.pipeline.slots["movement"].enabled
+
+
+def status(g: Game) -> list[str]:
+    """The HUD's status lines as the game draws them (its selection and numbers)."""
+    state = HudState(0, False, 0, 0, selected=g.selection.selected, numbers=g.selection.sync(g.pipeline.slots))
+    return [t for t, _ in g.hud.lines(state, g.pipeline, g.reloader)]
+
+
+def test_the_cursor_keys_reach_every_system_and_0_switches_the_selected_one(game: Game) -> None:
+    names = list(game.pipeline.slots)
+    assert len(names) > 9  # more systems than number keys
+    seen = []
+    for _ in names:
+        press(game, pygame.K_PAGEDOWN)
+        frames(game, 1)
+        seen.append(game.selection.selected)
+    assert seen == names
+    press(game, pygame.K_RIGHTBRACKET)  # past the last: back to the first
+    frames(game, 1)
+    assert game.selection.selected == names[0]
+    press(game, pygame.K_PAGEUP)
+    press(game, pygame.K_LEFTBRACKET)
+    frames(game, 1)
+    target = names[-2]
+    assert game.selection.selected == target and names.index(target) >= 9  # out of the number keys' reach
+    press(game, pygame.K_0)
+    frames(game, 1)
+    assert not game.pipeline.slots[target].enabled
+    assert game.inputs.held(KEY_NUMBER["0"])  # the digit still reaches the systems' input
+    number = game.selection.sync(game.pipeline.slots)[target]
+    line = next(t for t in status(game) if f" {target} " in t)
+    assert line.startswith(f">{number:>2} {target} ") and line.endswith("off"), line
+    press(game, pygame.K_0)
+    frames(game, 1)
+    assert game.pipeline.slots[target].enabled and game.selection.selected == target
+
+
+def test_a_system_added_while_running_keeps_every_number_and_the_selection(project: Path) -> None:
+    g = Game(headless(project, entities=500))
+    try:
+        assert g.start()
+        frames(g, 1)
+        before = dict(g.selection.sync(g.pipeline.slots))
+        assert sorted(before.values()) == list(range(1, len(before) + 1))
+        key = getattr(pygame, f"K_{before['bounds']}")
+        press(g, key)
+        frames(g, 1)
+        assert g.selection.selected == "bounds"
+        create(project, "gravity")  # `run_game.py new-system gravity`: runs at order 15, before bounds
+        press(g, pygame.K_F5)
+        frames(g, 1)
+        g.reloader.wait()
+        frames(g, 1)
+        names = list(g.pipeline.slots)
+        assert "gravity" in names and names.index("gravity") < names.index("bounds")  # positions moved
+        numbers = g.selection.sync(g.pipeline.slots)
+        assert {name: numbers[name] for name in before} == before and numbers["gravity"] == len(before) + 1
+        assert g.selection.selected == "bounds"
+        assert any(t.startswith(f" {len(before) + 1:>2} gravity ") for t in status(g))
+        press(g, key)  # the same key as before the new system: still bounds, now off
+        frames(g, 1)
+        assert not g.pipeline.slots["bounds"].enabled and g.pipeline.slots["gravity"].enabled
+    finally:
+        g.close()
 
 
 def test_speed_keys_and_single_step(game: Game) -> None:

@@ -4,7 +4,7 @@ toasts, the compiler-error overlay (dismissable), the F1 key list, the selected 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pygame
 
@@ -38,6 +38,8 @@ class HudState:
     watching: bool = False
     scene: str = ""
     selected: str | None = None
+    numbers: dict[str, int] = field(default_factory=dict)
+    """Each system's number for the session (game/selection.py); unnumbered ones show none."""
 
 
 class Hud:
@@ -79,14 +81,15 @@ class Hud:
         out: list[Line] = [(head + flags + (f"   scene {state.scene}" if state.scene else ""), WHITE)]
         for name, ms in pipeline.python_ms.items():
             out.append((f"    {name:<12} {ms:6.2f} ms  python", DIM))
-        for number, (name, slot) in enumerate(pipeline.slots.items(), start=1):
+        for name, slot in pipeline.slots.items():
             info = slot.system.info
+            number = state.numbers.get(name, "")
             status = "ERROR" if slot.error else ("off" if not slot.enabled else "ok")
             mark = ">" if name == state.selected else " "
             colour = BAD if slot.error else (DIM if slot.enabled else BUSY)
             out.append(
                 (
-                    f"{mark}{number} {name:<12} {slot.system.last_ms:6.2f} ms  build {info.build_id} "
+                    f"{mark}{number:>2} {name:<12} {slot.system.last_ms:6.2f} ms  build {info.build_id} "
                     f"v{slot.system.library.version} T{slot.system.library.tier or '-'}  {status}",
                     colour,
                 )
