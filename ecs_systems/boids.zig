@@ -16,16 +16,15 @@ const radius: f32 = 10;
 const personal: f32 = 5;
 /// Boids looked at per row of cells (three rows), at most: a crowd costs no more than this.
 const per_row: u32 = 32;
-/// Steering strengths (per second).
-const separation: f32 = 5;
-const alignment: f32 = 3;
-const cohesion: f32 = 1.1;
+/// Steering strengths (per second) and the top speed: tunables, changed live in the
+/// window (F3), so `run` reads them each step and hands them to `steer`.
+const Weights = struct { separation: f32 = 5, alignment: f32 = 3, cohesion: f32 = 1.1, max_speed: f32 = 150 };
+const defaults: Weights = .{};
 /// Fleeing: within `fear` pixels of the predator, pushed away this hard.
 const fear: f32 = 140;
 const flee: f32 = 900;
 /// Speed limits (pixels per second) and the push back from the edges.
 const min_speed: f32 = 60;
-const max_speed: f32 = 150;
 const margin: f32 = 60;
 const edge_push: f32 = 700;
 
@@ -33,6 +32,12 @@ const Flock = sdk.Query(.{ .pos = .{ c.Position, .read }, .vel = .{ c.Velocity, 
 const W = sdk.World(.{
     .queries = .{ .flock = Flock },
     .resources = .{ .grid = .{ c.Grid, .read }, .predator = .{ c.Predator, .write } },
+    .tunables = .{
+        .separation = sdk.Tunable{ .default = defaults.separation, .min = 0, .max = 20 },
+        .alignment = sdk.Tunable{ .default = defaults.alignment, .min = 0, .max = 10 },
+        .cohesion = sdk.Tunable{ .default = defaults.cohesion, .min = 0, .max = 5 },
+        .max_speed = sdk.Tunable{ .default = defaults.max_speed, .min = min_speed, .max = 400, .step = 5 },
+    },
 });
 
 const api = sdk.system(W, .{ .name = "boids", .build_id = build_id, .order = 15, .run = run });
@@ -59,9 +64,15 @@ fn run(w: *W) !void {
     // Steer in the grid's order, so neighbours are next to each other in memory, into
     // `steered`; then hand each boid its row's result by entity.
     const items: usize = g.count;
+    const weights: Weights = .{
+        .separation = w.tune(.separation),
+        .alignment = w.tune(.alignment),
+        .cohesion = w.tune(.cohesion),
+        .max_speed = w.tune(.max_speed),
+    };
     for (0..items) |k| {
         if (g.layer[k] != c.layer_boid) continue;
-        steered[k] = steer(g, .{ g.x[k], g.y[k] }, .{ g.vx[k], g.vy[k] }, .{ hawk.x, hawk.y }, size, w.dt);
+        steered[k] = steer(g, .{ g.x[k], g.y[k] }, .{ g.vx[k], g.vy[k] }, .{ hawk.x, hawk.y }, size, w.dt, weights);
         const e = g.entity[k].index();
         if (e < item_of.len) item_of[e] = @intCast(k);
     }
@@ -81,7 +92,7 @@ fn run(w: *W) !void {
 var steered: [c.Grid.capacity][2]f32 = undefined;
 var item_of: [1 << 21]u32 = undefined;
 
-fn steer(g: anytype, p: [2]f32, v: [2]f32, hawk: [2]f32, size: [2]f32, dt: f32) [2]f32 {
+fn steer(g: anytype, p: [2]f32, v: [2]f32, hawk: [2]f32, size: [2]f32, dt: f32, weights: Weights) [2]f32 {
     const L = sdk.lanes;
     const V = sdk.Vf;
     const zero: V = @splat(0);
@@ -136,8 +147,8 @@ fn steer(g: anytype, p: [2]f32, v: [2]f32, hawk: [2]f32, size: [2]f32, dt: f32) 
     var out = v;
     if (n > 0) {
         const inv: f32 = 1 / n;
-        out[0] += ((ali[0] * inv - v[0]) * alignment + (mid[0] * inv - p[0]) * cohesion + sep[0] * separation * 60) * dt;
-        out[1] += ((ali[1] * inv - v[1]) * alignment + (mid[1] * inv - p[1]) * cohesion + sep[1] * separation * 60) * dt;
+        out[0] += ((ali[0] * inv - v[0]) * weights.alignment + (mid[0] * inv - p[0]) * weights.cohesion + sep[0] * weights.separation * 60) * dt;
+        out[1] += ((ali[1] * inv - v[1]) * weights.alignment + (mid[1] * inv - p[1]) * weights.cohesion + sep[1] * weights.separation * 60) * dt;
     }
     const hx = p[0] - hawk[0];
     const hy = p[1] - hawk[1];
@@ -153,7 +164,7 @@ fn steer(g: anytype, p: [2]f32, v: [2]f32, hawk: [2]f32, size: [2]f32, dt: f32) 
     if (p[1] < margin) out[1] += edge_push * dt;
     if (p[1] > size[1] - margin) out[1] -= edge_push * dt;
     const speed = @sqrt(out[0] * out[0] + out[1] * out[1]);
-    const limited = std.math.clamp(speed, min_speed, max_speed);
+    const limited = std.math.clamp(speed, min_speed, weights.max_speed);
     if (speed > 0.001 and limited != speed) {
         out[0] *= limited / speed;
         out[1] *= limited / speed;
@@ -166,9 +177,9 @@ test "a boid flees the predator and keeps its speed within the limits" {
     sdk.grid.begin(&g, 100, 100);
     sdk.grid.offsets(&g);
     sdk.grid.finish(&g);
-    const v = steer(&g, .{ 50, 50 }, .{ 0, 0 }, .{ 40, 50 }, .{ 100, 100 }, 1.0 / 60.0);
+    const v = steer(&g, .{ 50, 50 }, .{ 0, 0 }, .{ 40, 50 }, .{ 100, 100 }, 1.0 / 60.0, defaults);
     try std.testing.expect(v[0] > 0); // away from the hawk on its left
-    try std.testing.expect(@sqrt(v[0] * v[0] + v[1] * v[1]) <= max_speed + 0.01);
+    try std.testing.expect(@sqrt(v[0] * v[0] + v[1] * v[1]) <= defaults.max_speed + 0.01);
 }
 
 fn lanesAt(a: anytype, at: u32) sdk.Vf {

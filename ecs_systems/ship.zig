@@ -16,10 +16,11 @@ const reload: f32 = 0.2;
 const rapid_reload: f32 = 0.07;
 /// Radians a spread shot fans out per extra bullet.
 const spread_angle: f32 = 0.14;
-/// Radians per second at full turn; pixels per second squared at full thrust.
-const turn_rate: f32 = 4.2;
-const thrust_accel: f32 = 420;
-const max_speed: f32 = 380;
+/// Radians per second at full turn, pixels per second squared at full thrust, and the top
+/// speed: tunables (F3 changes them live; write a value you like back here as its default).
+const turning = sdk.Tunable{ .default = 4.2, .min = 0.5, .max = 12, .step = 0.1 };
+const thrusting = sdk.Tunable{ .default = 420, .min = 0, .max = 2000, .step = 10 };
+const top_speed = sdk.Tunable{ .default = 380, .min = 50, .max = 1500, .step = 10 };
 /// Fraction of its speed a ship keeps after one second without thrust.
 const drag: f32 = 0.45;
 
@@ -30,7 +31,11 @@ const Ships = sdk.Query(.{
     .control = .{ c.Control, .read },
     .ship = .{ c.Ship, .read_write },
 }, .{});
-const W = sdk.World(.{ .queries = .{ .ships = Ships }, .resources = .{ .rng = .{ c.Rng, .write } } });
+const W = sdk.World(.{
+    .queries = .{ .ships = Ships },
+    .resources = .{ .rng = .{ c.Rng, .write } },
+    .tunables = .{ .turn_rate = turning, .thrust_accel = thrusting, .max_speed = top_speed },
+});
 
 const api = sdk.system(W, .{ .name = "ship", .build_id = build_id, .order = 3, .run = run });
 
@@ -41,6 +46,9 @@ export fn plugin_entry() *const sdk.Api {
 fn run(w: *W) !void {
     const dt = w.dt;
     const rng = &w.resource(.rng).state;
+    const turn_rate = w.tune(.turn_rate);
+    const thrust_accel = w.tune(.thrust_accel);
+    const max_speed = w.tune(.max_speed);
     var tables = w.query(.ships);
     while (tables.next()) |t| {
         for (0..t.len) |i| {

@@ -48,6 +48,7 @@ class Game:
         from game.render.renderer import Renderer
         from game.selection import Selection
         from game.spawner import MouseSpawner
+        from game.tools.toolbox import Tools
         from game.world import registry
         from game.world.history import History
         from game.world.scenes import SCENES
@@ -92,6 +93,8 @@ class Game:
         self.speed = Speed()
         self.renderer = Renderer(options.size)
         self.hud = Hud()
+        self.tools = Tools(self.world, self.pipeline)
+        """F2 the entity inspector, F3 the tunables panel (game/tools/)."""
         self.keys = {name: pygame.key.key_code(name) for _, name in options.keys}
         self.script = options.keys
         self.frame_index = 0
@@ -110,6 +113,8 @@ class Game:
         actions: dict[int, Callable[[], None]] = {
             pg.K_ESCAPE: self.quit,
             pg.K_F1: self.hud.toggle_help,
+            pg.K_F2: self.tools.inspector.toggle,
+            pg.K_F3: self.tools.tunables.toggle,
             pg.K_h: self.hud.toggle,
             pg.K_F5: lambda: self.reloader.request("F5"),
             pg.K_F6: self.reloader.flip_back,
@@ -220,6 +225,12 @@ class Game:
         pg = self.pygame
         if event.type == pg.QUIT:
             self.quit()
+        elif event.type == pg.KEYDOWN and self.tools.key(
+            pg.key.name(event.key), bool(event.mod & pg.KMOD_SHIFT), event.unicode
+        ):
+            pass  # an open tool used it: not a hotkey, not the systems' input
+        elif event.type == pg.MOUSEBUTTONDOWN and self.tools.click(event.button, *event.pos):
+            pass
         elif event.type in (pg.KEYDOWN, pg.KEYUP):
             number = KEY_NUMBER.get(pg.key.name(event.key))
             if number is not None:
@@ -373,6 +384,7 @@ class Game:
             self.selection.sync(self.pipeline.slots),
         )
         self.hud.draw(self.screen, state, self.pipeline, self.reloader, time.perf_counter())
+        self.tools.draw(self.screen)
         for overlay in self.overlays:
             overlay(self.screen)
         self.pygame.display.flip()

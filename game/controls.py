@@ -5,6 +5,8 @@ from __future__ import annotations
 KEYS: tuple[tuple[str, str, str], ...] = (
     # (pygame key name, label, what it does)
     ("f1", "F1", "show / hide this help"),
+    ("f2", "F2", "entity inspector: click an entity; PgUp/PgDn next; Up/Down, Left/Right, Enter edit; P pin"),
+    ("f3", "F3", "tunables panel: Up/Down choose, Left/Right change (Shift: x10), Home default, click a bar"),
     ("h", "H", "hide / show the status panel and the system list"),
     ("f5", "F5", "rebuild and hot-reload the systems"),
     ("f6", "F6", "last reloaded systems: back to the previous build (again: forth)"),

@@ -189,6 +189,15 @@ class Pipeline:
         if slot.previous is not None:
             slot.previous.close()
 
+    def tune(self, system: str, name: str, value: float) -> float:
+        """Sets tunable `name` of `system`'s live build (clamped to its range) from the next
+        step on; returns the value. Raises KeyError if it has no such tunable."""
+        before = self.world.tunables.changes
+        value = self.world.tunables.set(system, name, value)
+        if self.world.tunables.changes != before:
+            self.epoch += 1  # the code's constants changed: a replay across this is not exact
+        return value
+
     def toggle(self, name: str) -> bool:
         """Switches system `name` off or on; returns whether it is now on."""
         slot = self.slots[name]

@@ -24,6 +24,8 @@ from game.native import guard
 from game.native.abi import ABI_VERSION, LAYOUT, PANIC_CAPACITY, Access, Kind, ffi
 from game.native.errors import LoadError, LoadFault, SystemFault
 from game.world.schema import ComponentSpec, DType, FieldSpec
+from game.world.state import is_name
+from game.world.tunables import MAX_TUNABLES, TunableSpec
 
 MAX_SCHEMA = 64
 MAX_FIELDS = 64
@@ -83,6 +85,7 @@ class SystemInfo:
     has_state_hooks: bool = False
     has_run: bool = True
     has_shutdown: bool = True
+    tunables: tuple[TunableSpec, ...] = ()
     problems: tuple[str, ...] = ()  # what `read_info` refused to read; the handshake refuses the library
 
     @property
@@ -262,6 +265,7 @@ def read_info(api: Any) -> SystemInfo:
         for i, q in enumerate(_entries(api, "Api", "queries", "query_count", MAX_QUERIES, problems))
     )
     resources = tuple(term(t) for t in _entries(api, "Api", "resources", "resource_count", MAX_TERMS, problems))
+    tunables = _tunables(api, problems)
     return dataclasses.replace(
         header,
         schema=schema,
@@ -272,8 +276,27 @@ def read_info(api: Any) -> SystemInfo:
         has_state_hooks=api.save_state != ffi.NULL and api.load_state != ffi.NULL,
         has_run=api.run != ffi.NULL,
         has_shutdown=api.shutdown != ffi.NULL,
+        tunables=tunables,
         problems=tuple(problems),
     )
+
+
+def _tunables(api: Any, problems: list[str]) -> tuple[TunableSpec, ...]:
+    """The tunables the library declares; a bad one (not a name, a name twice, a range
+    without its default) is a problem, which the handshake refuses."""
+    out: list[TunableSpec] = []
+    for i, t in enumerate(_entries(api, "Api", "tunables", "tunable_count", MAX_TUNABLES, problems)):
+        spec = TunableSpec(_string(t.name), float(t.default_value), float(t.min), float(t.max), float(t.step))
+        why = spec.problem()
+        if not is_name(spec.name):
+            why = f"{spec.name!r} is not a name"
+        elif any(s.name == spec.name for s in out):
+            why = f"{spec.name!r} is declared twice"
+        if why is not None:
+            problems.append(f"Api.tunables[{i}]: {why}")
+        else:
+            out.append(spec)
+    return tuple(out)
 
 
 def _entries(owner: Any, where: str, array: str, count: str, bound: int, problems: list[str]) -> list[Any]:

@@ -53,6 +53,10 @@ class NativeSystem(esper.Processor):
         frame.resource_count = len(self.info.resources)
         frame.input = inputs.struct
         frame.commands = self._commands
+        self.tunables = world.tunables.bind(self.info.name, self.info.tunables)
+        """The values this build reads (game/world/tunables.py writes them in place)."""
+        frame.tunables = ffi.cast("const float *", self.tunables.ctypes.data)
+        frame.tunable_count = len(self.tunables)
         self._records: Any = None
         self._data: Any = None
         self._allocate_commands(COMMAND_RECORDS, COMMAND_DATA)

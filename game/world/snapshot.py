@@ -13,6 +13,7 @@ fails leaves the previous file whole and raises OSError naming the target.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zipfile
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ from game.world import state
 from game.world.schema import MigrationError, plan_migration
 from game.world.state import StateError, WorldState
 from game.world.world import World
+
+log = logging.getLogger("sandbox")
 
 FORMAT = "ecs-sandbox-world/2"
 FORMAT_V1 = "ecs-sandbox-world/1"
@@ -143,6 +146,8 @@ def load(path: Path, world: World) -> list[bytes]:
     current = dict(world.schema)
     state.restore(ws, world, checked=True)
     world.migrate(current, source=str(path))
+    for why in world.tunables.restore(ws.meta.get("tunables")):
+        log.warning("%s: %s (ignored)", path, why)
     return replay
 
 

@@ -226,6 +226,8 @@ def capture(world: World, reuse: WorldState | None = None) -> WorldState:
         "rng": world.rng.bit_generator.state,
         "schema": schema_to_json(world.schema),
         "tables": [sorted(t.key) for t in world.tables],
+        # Carried by world files, not by a rewind (see game/world/tunables.py).
+        "tunables": world.tunables.saved(),
     }
     if reuse is None:
         return WorldState(meta, {key: np.array(view, copy=True) for key, view in views.items()})

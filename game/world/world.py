@@ -18,6 +18,7 @@ from game.world import registry
 from game.world.entities import EntityIndex, Ids, describe
 from game.world.schema import Change, ComponentSpec, plan_migration
 from game.world.table import Table, column_name
+from game.world.tunables import Tunables
 
 Values = Mapping[str, Mapping[str, npt.ArrayLike] | None]
 """Component name -> field name -> values (one per entity, or one for all); None for a tag."""
@@ -47,6 +48,8 @@ class World:
         self.max_entities = max_entities
         self.schema: dict[str, ComponentSpec] = {}
         self.resources: dict[str, np.ndarray] = {}
+        self.tunables = Tunables()
+        """The systems' tunable values: kept across a reset (a new scene), like the code."""
         self.layout_version = 0
         self._fresh()
         self.migrate({s.name: s for s in schema})
