@@ -1,7 +1,8 @@
 //! Arena: draws the game over the frame `render` faded (so fast things leave trails):
 //! asteroids as tumbling rocks, hunters, the ship (blinking while safe, with its flame),
 //! bullets, pickups, sparks, and the score, wave and lives; "game over" and the autopilot
-//! are said on screen.
+//! are said on screen. The ship is the picture in `assets/arena/ship.png` (the `ShipSprite`
+//! resource), turned with its heading; an outline while no picture is loaded.
 const std = @import("std");
 const sdk = @import("sdk");
 const c = @import("components");
@@ -26,7 +27,7 @@ const Pickups = sdk.Query(.{ .pos = .{ c.Position, .read }, .pickup = .{ c.Picku
 const Sparks = sdk.Query(.{ .pos = .{ c.Position, .read }, .spark = .{ c.Spark, .read }, .life = .{ c.Lifetime, .read } }, .{});
 const W = sdk.World(.{
     .queries = .{ .ships = Ships, .rocks = Rocks, .hunters = Hunters, .bullets = Bullets, .pickups = Pickups, .sparks = Sparks },
-    .resources = .{ .arena = .{ c.Arena, .read }, .score = .{ c.Score, .read } },
+    .resources = .{ .arena = .{ c.Arena, .read }, .score = .{ c.Score, .read }, .ship_sprite = .{ c.ShipSprite, .read } },
 });
 
 const api = sdk.system(W, .{ .name = "arena_draw", .build_id = build_id, .kind = .render, .order = 10, .run = run });
@@ -78,7 +79,7 @@ fn run(w: *W) !void {
     while (ships.next()) |t| {
         for (t.pos.x, t.pos.y, t.heading.angle, t.ship.safe) |x, y, a, safe| {
             if (safe > 0 and blink) continue;
-            cv.shape(x, y, a, 1, &ship_shape, ship_rgb);
+            ship(cv, w, x, y, a, 1);
         }
     }
     hud(cv, w, game, blink);
@@ -93,7 +94,7 @@ fn hud(cv: sdk.draw.Canvas, w: *W, game: anytype, blink: bool) void {
     _ = cv.text(right - ww - 16, 36, 2, 0xA0C8FF, "WAVE {d}", .{game.wave});
     var i: i32 = 0;
     while (i < @min(game.lives, 9)) : (i += 1) {
-        cv.shape(@floatFromInt(right - 24 - i * 20), 66, -std.math.pi / 2.0, 0.7, &ship_shape, ship_rgb);
+        ship(cv, w, @floatFromInt(right - 24 - i * 20), 66, -std.math.pi / 2.0, 0.7);
     }
     const mid: i32 = @divTrunc(right, 2);
     const h: i32 = @intCast(cv.height);
@@ -106,6 +107,15 @@ fn hud(cv: sdk.draw.Canvas, w: *W, game: anytype, blink: bool) void {
     if (game.idle >= shared.autopilot_after and !blink) {
         const aw = sdk.draw.Canvas.textWidth(2, "AUTOPILOT - ARROWS TO FLY, X TO FIRE", .{});
         _ = cv.text(mid - @divTrunc(aw, 2), h - 30, 2, 0x90FFB0, "AUTOPILOT - ARROWS TO FLY, X TO FIRE", .{});
+    }
+}
+
+/// The ship's picture if one is loaded, else its outline.
+fn ship(cv: sdk.draw.Canvas, w: *W, x: f32, y: f32, angle: f32, scale: f32) void {
+    if (sdk.draw.Image.of(w.resource(.ship_sprite))) |img| {
+        cv.sprite(img, x, y, angle, scale);
+    } else {
+        cv.shape(x, y, angle, scale, &ship_shape, ship_rgb);
     }
 }
 

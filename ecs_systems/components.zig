@@ -109,3 +109,38 @@ pub const Predator = struct {
 
 /// Room for 262,144 bodies over up to 65,536 cells (8 MiB). See `sdk/grid.zig`.
 pub const Grid = sdk.grid.Grid(1 << 18, 1 << 16);
+
+// --- assets: resources the host fills from files under `assets/` ----------------------
+// A scene names the files it uses (game/world/scenes.py, `Scene.assets`); the host reads
+// each into its resource at the start, and again whenever the file is saved (watch mode, or
+// F5). A file that does not load keeps the values the resource had, and the HUD says why.
+// The formats are in the README ("Assets") and game/world/assets.py.
+
+/// The arena's waves, from `assets/arena/waves.json`: wave n (from 1) is row n - 1, and
+/// after the last row the last row again. `count` 0: no table loaded (waves.zig has its own).
+pub const Waves = struct {
+    /// Rows in the table.
+    count: u32 = 0,
+    /// Seconds between clearing a wave and the next one.
+    breather: f32 = 1.5,
+    rocks: [max_waves]u32 = @splat(0),
+    hunters: [max_waves]u32 = @splat(0),
+    /// Each rock's speed: random between these, in pixels per second.
+    min_speed: [max_waves]f32 = @splat(0),
+    max_speed: [max_waves]f32 = @splat(0),
+    pub const resource = true;
+};
+pub const max_waves = 64;
+
+/// The flock's colours round the compass, from `assets/flock/palette.png` (its top row of
+/// pixels, left to right: boids flying left first, then turning clockwise on screen).
+/// `count` 0: none loaded (flock_draw has its own).
+pub const Palette = struct {
+    count: u32 = 0,
+    rgb: [256]u32 = @splat(0),
+    pub const resource = true;
+};
+
+/// The player's ship, from `assets/arena/ship.png`, nose pointing right: arena_draw turns
+/// it with the ship's heading. `width` 0: none loaded (the outline is drawn instead).
+pub const ShipSprite = sdk.draw.Sprite(64 * 64);

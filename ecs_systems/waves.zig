@@ -1,6 +1,7 @@
 //! Arena: the game itself. A new game (state 1) clears the arena, resets score, lives and
 //! wave, and puts a ship in the middle. While playing (2), an empty arena brings the next
-//! wave after a breath: more asteroids each wave, and hunters from wave 2. Game over (3)
+//! wave after a breath: what each wave holds is the `Waves` table, read from
+//! `assets/arena/waves.json` (save the file and the next wave follows it). Game over (3)
 //! waits for Enter (pilot.zig) or the autopilot. State 0 is another scene: nothing runs.
 const std = @import("std");
 const sdk = @import("sdk");
@@ -10,12 +11,14 @@ pub const panic = sdk.panic;
 
 pub const build_id: u32 = 1;
 
-/// Seconds between clearing a wave and the next one.
+// Without a wave table (a world the host gave no `Waves`): seconds between clearing a wave
+// and the next one, and asteroids in wave n, `first_rocks + n - 1`, at most `max_rocks`.
 const breather: f32 = 1.5;
-/// Asteroids in wave n: `first_rocks + n - 1`, at most `max_rocks`.
 const first_rocks: u32 = 3;
 const max_rocks: u32 = 14;
 const max_hunters: u32 = 8;
+/// A wave never brings more of either than this, whatever the table says.
+const most: u32 = 4096;
 
 // Everything the arena spawns, for a clean start; rocks and hunters are what a wave is.
 const Rocks = sdk.Query(.{ .rock = .{ c.Asteroid, .read } }, .{});
@@ -26,7 +29,7 @@ const Pickups = sdk.Query(.{ .pickup = .{ c.Pickup, .read } }, .{});
 const Sparks = sdk.Query(.{ .spark = .{ c.Spark, .read } }, .{});
 const W = sdk.World(.{
     .queries = .{ .rocks = Rocks, .hunters = Hunters, .ships = Ships, .bullets = Bullets, .pickups = Pickups, .sparks = Sparks },
-    .resources = .{ .arena = .{ c.Arena, .write }, .score = .{ c.Score, .write }, .rng = .{ c.Rng, .write } },
+    .resources = .{ .arena = .{ c.Arena, .write }, .score = .{ c.Score, .write }, .rng = .{ c.Rng, .write }, .waves = .{ c.Waves, .read } },
 });
 
 const api = sdk.system(W, .{ .name = "waves", .build_id = build_id, .order = 60, .run = run });
@@ -45,7 +48,8 @@ fn run(w: *W) !void {
                 return;
             }
             game.timer += w.dt;
-            if (game.timer >= breather) {
+            const table = w.resource(.waves);
+            if (game.timer >= if (table.count == 0) breather else table.breather) {
                 game.timer = 0;
                 game.wave += 1;
                 spawnWave(w, game.wave);
@@ -78,17 +82,31 @@ fn start(w: *W) void {
     });
 }
 
+const Wave = struct { rocks: u32, hunters: u32, min_speed: f32, max_speed: f32 };
+
+/// Wave `wave` (from 1): its row of the table, the last row once the table ends.
+fn waveOf(w: *W, wave: u32) Wave {
+    const t = w.resource(.waves);
+    if (t.count == 0) return .{
+        .rocks = @min(first_rocks + wave - 1, max_rocks),
+        .hunters = @min(wave -| 1, max_hunters),
+        .min_speed = 30,
+        .max_speed = 70 + 6 * @as(f32, @floatFromInt(wave)),
+    };
+    const i = @min(wave -| 1, @min(t.count, c.max_waves) - 1);
+    return .{ .rocks = @min(t.rocks[i], most), .hunters = @min(t.hunters[i], most), .min_speed = t.min_speed[i], .max_speed = t.max_speed[i] };
+}
+
 fn spawnWave(w: *W, wave: u32) void {
     const rng = &w.resource(.rng).state;
-    const rocks = @min(first_rocks + wave - 1, max_rocks);
-    for (0..rocks) |_| {
+    const row = waveOf(w, wave);
+    for (0..row.rocks) |_| {
         const p = edgePoint(w, rng);
         const a = sdk.randomRange(rng, 0, std.math.tau);
-        const s = sdk.randomRange(rng, 30, 70 + 6 * @as(f32, @floatFromInt(wave)));
+        const s = sdk.randomRange(rng, row.min_speed, row.max_speed);
         arena.spawnRock(w, rng, 3, p[0], p[1], @cos(a) * s, @sin(a) * s);
     }
-    const hunters = @min(wave -| 1, max_hunters);
-    for (0..hunters) |_| {
+    for (0..row.hunters) |_| {
         const p = edgePoint(w, rng);
         w.spawn(.{
             c.Position{ .x = p[0], .y = p[1] },
