@@ -3,7 +3,8 @@
 A scripted session (galaxy scene, the mouse circling and spawning, F1 help shown at the
 end) is played through the real event loop with SDL's dummy driver; frames are taken from
 the real screen surface. Then the two games, each as it plays itself: `arena` (the
-autopilot) and `flock` (50,000 boids, the hawk circling). The animations need Pillow
+autopilot) and `flock` (50,000 boids, the hawk circling); then the window tools
+(`tools.png`: the tunables panel and the inspector). The animations need Pillow
 (`pip install -e ".[capture]"`). The tour's animation is `run_game.py --tour --headless
 --capture assets/readme/tour.gif`.
 """
@@ -109,10 +110,50 @@ def capture(out: Path, frames: int = 180, every: int = 3) -> list[Path]:
     return [*stills, *animate(small, (480, 270), out / "sandbox.gif")]
 
 
+def tools(out: Path, project: Path = PROJECT_ROOT) -> list[Path]:
+    """`tools.png`: the flock with the tunables panel open (F3; cohesion raised from the
+    keyboard) and the inspector (F2) on the boid nearest the middle, pinned."""
+    out.mkdir(parents=True, exist_ok=True)
+    game = Game(Options(headless=True, fast=True, entities=4000, scene="flock", size=(960, 540), project=project))
+    try:
+        if not game.start():
+            raise SystemExit("no systems: build failed")
+        for _ in range(90):
+            game.frame()
+
+        def key(name: str, shift: bool = False) -> None:
+            mod = pygame.KMOD_LSHIFT if shift else 0
+            post(pygame.KEYDOWN, key=pygame.key.key_code(name), mod=mod, unicode="", scancode=0)
+            game.frame()
+
+        key("f3")
+        while (chosen := game.tools.tunables.chosen()) is not None and chosen.spec.name != "cohesion":
+            key("down")
+        for _ in range(2):
+            key("right", shift=True)
+        for _ in range(60):
+            game.frame()
+        key("f2")
+        table = next(iter(game.world.query("Position", "Boid")))
+        xs, ys = (table.column(f"Position.{a}")[: table.count] for a in "xy")
+        nearest = int(((xs - 480) ** 2 + (ys - 270) ** 2).argmin())
+        post(pygame.MOUSEBUTTONDOWN, pos=(int(xs[nearest]), int(ys[nearest])), button=1)
+        game.frame()
+        key("p")
+        for _ in range(20):
+            game.frame()
+        path = out / "tools.png"
+        pygame.image.save(game.screen, str(path))
+    finally:
+        game.close()
+    return [path]
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "assets" / "readme"
     made = capture(folder)
     made += scene(folder, "arena", 0, 300, warm=1800)  # wave 3 or so: hunters, splitting rocks
     made += scene(folder, "flock", 50_000, 150, every=5, warm=120, size=(480, 270), colors=32)
+    made += tools(folder)
     for path in made:
         print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")

@@ -211,3 +211,20 @@ def test_the_inspector_cycles_through_every_entity_and_says_when_one_is_gone(gam
     game.frame()
     game.world.despawn([inspector.entity])
     assert "not alive at this step" in "\n".join(line for line, _ in inspector.lines())
+
+
+def test_the_readme_capture_shows_both_tools_on_a_pinned_boid(project: Path, tmp_path: Path) -> None:
+    from game.capture import tools
+
+    (path,) = tools(tmp_path, project)
+    pygame.display.init()  # the capture's game closed pygame
+    pixels = pygame.surfarray.array3d(pygame.image.load(str(path)))  # [x, y, rgb]
+    marker = np.all(pixels == (255, 230, 80), axis=2)
+    assert marker.sum() > 40  # the ring and cross hairs on the pinned boid
+    xs, ys = np.nonzero(marker)
+    assert xs.max() - xs.min() < 60 and ys.max() - ys.min() < 60  # one marker, in one place
+    width = pixels.shape[0]
+    # The panels' dark blue backing at the right, the inspector's above the tunables'.
+    for rows in (slice(14, 40), slice(300, 330)):
+        backing = pixels[width - 40 : width - 12, rows].reshape(-1, 3).astype(int)
+        assert np.median(backing[:, 2]) > np.median(backing[:, 0]) + 10, rows

@@ -273,35 +273,35 @@ class Inspector:
             return None
         return float(parts["Position"]["x"]), float(parts["Position"]["y"])
 
-    def draw(self, screen: pygame.Surface, font: pygame.font.Font) -> None:
-        """The marker (open or pinned) and, when open, the panel on the right."""
+    def draw(self, screen: pygame.Surface, font: pygame.font.Font, top: int = 10) -> int:
+        """The marker (open or pinned) and, when open, the panel on the right from `top`;
+        returns where the panel ends (`top` when none is drawn)."""
         import pygame
 
         if not (self.open or self.pinned):
-            return
+            return top
         at = self.marker()
         if at is not None:
             x, y = int(at[0]), int(at[1])
             pygame.draw.circle(screen, (255, 230, 80), (x, y), 12, 2)
             pygame.draw.line(screen, (255, 230, 80), (x - 18, y), (x - 8, y), 2)
             pygame.draw.line(screen, (255, 230, 80), (x + 8, y), (x + 18, y), 2)
-        if self.open:
-            draw_panel(screen, font, self.lines(), right=True)
+        return draw_panel(screen, font, self.lines(), top)[3] if self.open else top
 
 
 def draw_panel(
-    screen: pygame.Surface, font: pygame.font.Font, lines: list[tuple[str, bool]], right: bool
-) -> tuple[int, int, int]:
+    screen: pygame.Surface, font: pygame.font.Font, lines: list[tuple[str, bool]], top: int
+) -> tuple[int, int, int, int]:
     """A translucent panel of text lines (the chosen one highlighted) at the screen's right
-    (or left) edge, below the HUD; returns its x, y and line height."""
+    edge from `top` (the HUD has the left); returns its x, y, line height and bottom."""
     import pygame
 
     surfaces = [font.render(text, True, (20, 20, 20) if chosen else (230, 230, 230)) for text, chosen in lines]
     width = max((s.get_width() for s in surfaces), default=0) + 16
     line = font.get_linesize()
     height = len(surfaces) * line + 12
-    x = screen.get_width() - width - 10 if right else 10
-    y = 120
+    x = max(screen.get_width() - width - 10, 0)
+    y = top
     backing = pygame.Surface((width, height), pygame.SRCALPHA)
     backing.fill((10, 20, 40, 215))
     screen.blit(backing, (x, y))
@@ -309,4 +309,4 @@ def draw_panel(
         if chosen:
             pygame.draw.rect(screen, (255, 220, 120), (x + 4, y + 6 + i * line, width - 8, line))
         screen.blit(surface, (x + 8, y + 6 + i * line))
-    return x, y, line
+    return x, y, line, y + height

@@ -51,5 +51,5 @@ class Tools:
             from game.render.textgrid import load_mono
 
             self._font = load_mono()
-        self.tunables.draw(screen, self._font)
-        self.inspector.draw(screen, self._font)
+        below = self.inspector.draw(screen, self._font)
+        self.tunables.draw(screen, self._font, below + 8 if below > 10 else 10)

@@ -119,13 +119,13 @@ class TunablesPanel:
                 return True
         return False
 
-    def draw(self, screen: pygame.Surface, font: pygame.font.Font) -> None:
+    def draw(self, screen: pygame.Surface, font: pygame.font.Font, top: int = 10) -> None:
         from game.tools.inspector import draw_panel
 
         if not self.open:
             return
         lines = self.lines()
-        x, y, line = draw_panel(screen, font, lines, right=False)
+        x, y, line, _ = draw_panel(screen, font, lines, top)
         # The bars, for clicks: the last BAR_CELLS characters of each entry's line.
         cell = font.size("#")[0]
         self._bars = [
