@@ -83,10 +83,11 @@ def markdown(r: dict[str, Any]) -> str:
     total = sum(f["seconds"] for f in r["files"].values()) or 1.0
     command = " ".join(["python -m pytest", *r["args"]])
     caches = r["caches_before"]
+    tests = r["passed"] + r["skipped"] + r["failed"]
     lines = [
         *header("Test suite", r),
-        f"`{command}` in this checkout: {r['passed'] + r['skipped'] + r['failed']} tests, {r['passed']} passed, {r['skipped']} skipped, {r['failed']} failed "
-        f"(exit code {r['exit_code']}) in {r['seconds']:.1f} s ({r['seconds'] / 60:.1f} minutes). Zig caches "
+        f"`{command}` in this checkout: {tests} tests, {r['passed']} passed, {r['skipped']} skipped, "
+        f"{r['failed']} failed (exit code {r['exit_code']}) in {r['seconds']:.1f} s ({r['seconds'] / 60:.1f} minutes). Zig caches "
         f"before the run: global {caches['global_mib']:.1f} MiB, local {caches['local_mib']:.1f} MiB.",
         "",
         "| test file | tests | seconds | share of the tests' time |",
