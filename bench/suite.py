@@ -87,8 +87,9 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [
         *header("Test suite", r),
         f"`{command}` in this checkout: {tests} tests, {r['passed']} passed, {r['skipped']} skipped, "
-        f"{r['failed']} failed (exit code {r['exit_code']}) in {r['seconds']:.1f} s ({r['seconds'] / 60:.1f} minutes). Zig caches "
-        f"before the run: global {caches['global_mib']:.1f} MiB, local {caches['local_mib']:.1f} MiB.",
+        f"{r['failed']} failed (exit code {r['exit_code']}) in {r['seconds']:.1f} s ({r['seconds'] / 60:.1f} "
+        f"minutes). Zig caches before the run: global {caches['global_mib']:.1f} MiB, "
+        f"local {caches['local_mib']:.1f} MiB.",
         "",
         "| test file | tests | seconds | share of the tests' time |",
         "|---|---:|---:|---:|",
