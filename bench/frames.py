@@ -10,16 +10,17 @@ from bench.timing import percentile
 from game.app import Game
 from game.options import PROJECT_ROOT, Options
 
-SOURCES = ("build.zig", "build.zig.zon", "ecs_systems")
+SOURCES = ("build.zig", "build.zig.zon", "ecs_systems", "assets")
 
 
 def copy_project(dst: Path, src: Path = PROJECT_ROOT, with_build: bool = True) -> Path:
-    """The Zig sources of the project at `src` (and, `with_build`, its warm Zig cache and output)."""
+    """The Zig sources and asset files of the project at `src` (not the README's captures under
+    `assets/readme/`) and, `with_build`, its warm Zig cache and output."""
     dst.mkdir(parents=True, exist_ok=True)
     for name in (*SOURCES, *((".zig-cache", "zig-out") if with_build else ())):
         path = src / name
         if path.is_dir():
-            shutil.copytree(path, dst / name)
+            shutil.copytree(path, dst / name, ignore=shutil.ignore_patterns("readme") if name == "assets" else None)
         elif path.exists():
             shutil.copy2(path, dst / name)
     return dst

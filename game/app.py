@@ -45,11 +45,13 @@ class Game:
         from game.native.platform import return_big_buffers_to_the_os
         from game.pipeline import Pipeline
         from game.render.hud import Hud
+        from game.render.images import load_image
         from game.render.renderer import Renderer
         from game.selection import Selection
         from game.spawner import MouseSpawner
         from game.tools.toolbox import Tools
         from game.world import registry
+        from game.world.assets import AssetStore
         from game.world.history import History
         from game.world.scenes import SCENES
         from game.world.world import World
@@ -88,13 +90,18 @@ class Game:
         self.pipeline.on_fault = lambda fault: self.reloader.recovery.save_world()
         # Saving a file asks for a reload from the watcher's thread: no frame boundary to wait for.
         self.watcher = SourceWatcher(options.project / "ecs_systems", on_due=self.reloader.request)
+        # The scene's asset files: saving one only asks; they are read at the frame boundary.
+        self.assets = AssetStore(options.project / "assets", load_image)
+        self.asset_watcher = SourceWatcher(self.assets.root, on_due=self.assets.request, suffixes=(".json", ".png"))
         if options.watch:
             self.watcher.start()
+            self._watch_assets()
         self.speed = Speed()
         self.renderer = Renderer(options.size)
         self.hud = Hud()
         self.tools = Tools(self.world, self.pipeline)
         """F2 the entity inspector, F3 the tunables panel (game/tools/)."""
+        self.hud.problems.append(self.assets.problems)
         self.keys = {name: pygame.key.key_code(name) for _, name in options.keys}
         self.script = options.keys
         self.frame_index = 0
@@ -116,7 +123,7 @@ class Game:
             pg.K_F2: self.tools.inspector.toggle,
             pg.K_F3: self.tools.tunables.toggle,
             pg.K_h: self.hud.toggle,
-            pg.K_F5: lambda: self.reloader.request("F5"),
+            pg.K_F5: self.reload,
             pg.K_F6: self.reloader.flip_back,
             pg.K_w: self.toggle_watch,
             pg.K_t: self.cycle_tier,
@@ -142,7 +149,9 @@ class Game:
         from game.world.scenes import SCENES
 
         n, (w, h) = self.options.entities, self.options.size
-        SCENES[self.scene](self.world.rng, n, w, h).place(self.world)
+        scene = SCENES[self.scene](self.world.rng, n, w, h)
+        scene.place(self.world)
+        self.assets.use(scene.assets)
 
     def start(self) -> bool:
         """Builds and loads the systems (blocking, with progress); False if none could be loaded."""
@@ -178,7 +187,7 @@ class Game:
             self.scene,
             self.options.seed,
             ", ".join(self.pipeline.slots) or "none",
-            "; watching ecs_systems/" if self.watcher.running else "",
+            "; watching ecs_systems/ and assets/" if self.watcher.running else "",
         )
         return bool(self.pipeline.slots)
 
@@ -202,6 +211,7 @@ class Game:
         for event in pg.event.get():
             self.handle(event)
         self.reloader.poll()
+        self._apply_assets()
         steps = (0 if self.paused else self.speed.steps(self.frame_index)) + self.single_steps
         if not self.running:
             steps = 0  # quitting (Esc, the window closed, SIGTERM): no more system code runs
@@ -262,11 +272,39 @@ class Game:
         if self.paused:
             self.single_steps += 1
 
+    def reload(self) -> None:
+        """F5: the systems whose sources changed are rebuilt, the asset files that changed read."""
+        self.assets.request()
+        self.reloader.request("F5")
+
+    def _watch_assets(self) -> None:
+        if self.assets.root.is_dir():
+            self.asset_watcher.start()
+
+    def _apply_assets(self) -> None:
+        """The scene's asset files into their resources, between steps: the files saved since
+        the last frame are read again, and after a rewind, a load or a scene change the
+        files' values are written back (assets are not world data: see game/world/assets.py)."""
+        done = self.assets.apply(self.world)
+        if done.written:
+            self.pipeline.epoch += 1  # the steps' data changed: a replay across it is not exact
+        for label in done.loaded:
+            log.info("%s loaded", label)
+        for error in done.failed:
+            log.error("%s", error)
+        if done.failed:
+            files = "an asset file" if len(done.failed) == 1 else f"{len(done.failed)} asset files"
+            self.hud.toast(f"{files} did not load: why is below")
+        elif done.loaded:
+            self.hud.toast("loaded " + ", ".join(done.loaded))
+
     def toggle_watch(self) -> None:
         if self.watcher.running:
             self.watcher.stop()
+            self.asset_watcher.stop()
         else:
             self.watcher.start()
+            self._watch_assets()
         self.hud.toast(f"watch mode {'on' if self.watcher.running else 'off'}")
         log.info("watch mode %s", "on" if self.watcher.running else "off")
 
@@ -401,6 +439,7 @@ class Game:
         if self.reloader.building:
             log.info("exit: cancelling the build in progress")
         self.watcher.stop()
+        self.asset_watcher.stop()
         self.reloader.close()
         recovery = self.reloader.recovery
         if (self.pipeline.torn or recovery.target is not None) and not recovery.restore_torn(DT):

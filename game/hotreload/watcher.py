@@ -1,4 +1,5 @@
-"""Watch mode: saving a `.zig` file under `ecs_systems/` asks for a reload, debounced.
+"""Watch mode: saving a `.zig` file under `ecs_systems/` asks for a reload, debounced (and,
+with a second watcher over `assets/` for other suffixes, saving an asset file re-reads it).
 
 watchdog's observer thread records what changed and when. Once the files have been quiet
 for `debounce` seconds, a timer thread calls `on_due(reason, saved_at)` (the reloader's
@@ -23,15 +24,17 @@ DEBOUNCE = 0.002
 
 class SourceWatcher(FileSystemEventHandler):
     """Watches `folder` and its subfolders (the SDK, shared game code) for created, changed,
-    moved or deleted `.zig` files."""
+    moved or deleted files whose names end in one of `suffixes` (`.zig` files by default)."""
 
     def __init__(
         self,
         folder: Path,
         on_due: Callable[[str, float], None],
         debounce: float = DEBOUNCE,
+        suffixes: tuple[str, ...] = (".zig",),
     ) -> None:
         self.folder = folder
+        self.suffixes = suffixes
         self.debounce = debounce
         self.on_due = on_due
         self._lock = threading.Lock()
@@ -67,7 +70,7 @@ class SourceWatcher(FileSystemEventHandler):
         if event.event_type in ("opened", "closed_no_write") or event.is_directory:
             return
         names = [p for p in (event.src_path, getattr(event, "dest_path", "")) if p]
-        zig = {self._relative(str(p)) for p in names if str(p).endswith(".zig")}
+        zig = {self._relative(str(p)) for p in names if str(p).endswith(self.suffixes)}
         # An event that arrives after its save was already reported (a write's close, read late
         # by a busy observer) changes nothing: it must not ask for a second reload.
         zig = {name for name in zig if (stat := self._stat(name)) is None or stat != self._reported.get(name)}

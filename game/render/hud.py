@@ -3,7 +3,9 @@ toasts, the compiler-error overlay (dismissable), the F1 key list, the selected 
 
 from __future__ import annotations
 
+import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pygame
@@ -54,6 +56,10 @@ class Hud:
         self.visible = True
         """H: the status panel and the system list (errors and help show regardless)."""
         self._dismissed: tuple[CompileError, ...] | None = None
+        self.problems: list[Callable[[], list[str]]] = []
+        """Other parts of the game that can fail (the asset files): each says what failed and
+        why, one line each, for the error overlay."""
+        self._dismissed_problems: tuple[str, ...] = ()
         self._toast = ("", 0.0)
         self._cache: list[pygame.Surface] = []
         self._next_refresh = 0.0
@@ -69,6 +75,7 @@ class Hud:
     def dismiss(self, errors: tuple[CompileError, ...]) -> None:
         """Hides the error overlay for these errors; a new failure shows it again."""
         self._dismissed = errors
+        self._dismissed_problems = tuple(p for source in self.problems for p in source())
 
     def toast(self, text: str) -> None:
         self._toast = (text, time.perf_counter())
@@ -145,6 +152,13 @@ class Hud:
                 out.append((f"  at {pipeline.fault_where}", DIM))
         if out:
             out.insert(0, ("The old code is still running. Fix it and press F5 (Backspace hides this).", WHITE))
+        problems = [p for source in self.problems for p in source()]
+        if problems and tuple(problems) != self._dismissed_problems:
+            if not out:
+                out.append(("An asset file did not load. Fix it and save (Backspace hides this).", WHITE))
+            for problem in problems:  # wrapped, not cut: the end says what stays in use
+                lines = textwrap.wrap(problem, width, subsequent_indent="  ") if width else [problem]
+                out += [(line, BAD) for line in lines]
         return out if width is None else [(fit(text, width), colour) for text, colour in out]
 
     def help_lines(self) -> list[tuple[str, str]]:

@@ -8,7 +8,9 @@ the attractor skip) and pulls a fountain back down; the fountain's drops have a
 
 The two games start nearly empty and are played by their Zig systems: `arena` only sets
 `Arena.state` to "start a new game" (waves.zig spawns the ship and the waves), and `flock`
-spawns its boids, which boids.zig steers.
+spawns its boids, which boids.zig steers. Both name asset files that fill resources (the
+wave table, the ship's picture, the flock's palette): game/world/assets.py reads them, and
+reads them again when they are saved.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class Scene:
     groups: list[tuple[int, Values]]
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Resource name -> field name -> value, set after the groups are spawned."""
+    assets: dict[str, str] = field(default_factory=dict)
+    """Resource name -> the file under `assets/` that fills it (game/world/assets.py): not
+    set by `place`, but by the app's asset store, at the next frame boundary and whenever
+    the file is saved."""
 
     def place(self, world: Any) -> None:
         """Spawns the groups into `world` and sets the resources."""
@@ -84,7 +90,8 @@ def drift(rng: np.random.Generator, n: int, width: float, height: float) -> Scen
 
 def arena(rng: np.random.Generator, n: int, width: float, height: float) -> Scene:
     """The arcade game: no entities yet (`n` is not used); `waves` starts a new game."""
-    return Scene([], {"Arena": {"state": 1}, "Grid": {"cell": 32.0}})
+    assets = {"Waves": "arena/waves.json", "ShipSprite": "arena/ship.png"}
+    return Scene([], {"Arena": {"state": 1}, "Grid": {"cell": 32.0}}, assets)
 
 
 BOID_CELL = 10.0
@@ -102,7 +109,7 @@ def flock(rng: np.random.Generator, n: int, width: float, height: float) -> Scen
         "Body": {"radius": np.full(n, 2, f32), "layer": np.full(n, LAYER_BOID, np.uint32)},
         "Boid": None,
     }
-    return Scene([(n, boids)], {"Grid": {"cell": BOID_CELL}})
+    return Scene([(n, boids)], {"Grid": {"cell": BOID_CELL}}, {"Palette": "flock/palette.png"})
 
 
 LAYER_BOID = 32
