@@ -3,7 +3,11 @@
 
 import sys
 
-from game.cli import main
-
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        from game.cli import main
+
+        sys.exit(main())
+    except KeyboardInterrupt:  # while importing, before the game listens for it, or a second Ctrl+C
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from game import quitting
 from game.native import guard
 from game.native.input import KEY_NUMBER
 from game.options import Options
@@ -62,7 +63,8 @@ class Game:
         pygame.display.init()
         pygame.font.init()
         self.screen = pygame.display.set_mode(options.size)
-        # After SDL's init, so the guard passes SIGTERM on to SDL's handler (a quit event).
+        # After SDL's init, so the guard passes SIGINT/SIGTERM on to the handlers before it
+        # (game/quitting.py's when run from the command line; else Python's, and SDL's quit event).
         guard.install(options.step_timeout)
         pygame.display.set_caption("ECS sandbox: edit ecs_systems/*.zig, press F5 (F1: keys)")
         self.clock = pygame.time.Clock()
@@ -111,6 +113,8 @@ class Game:
         self.selection = Selection()
         self.replay: deque[bytes] = deque()
         self.running = True
+        self.world_made = False
+        """The scene is placed (or the world loaded): until then there is no world to save."""
         self.overlays: list[Callable[[Any], None]] = []
         """Drawn over the HUD each frame, before the flip (the tour's captions)."""
         self.actions = self._actions()
@@ -166,8 +170,11 @@ class Game:
                 last_note[0] = now
                 log.info("still building... %.0f s", now - started)
             self._pump_while_loading(now - started)
+            self._heed_signal()
 
-        self.reloader.wait(on_wait=progress)
+        self.reloader.wait(on_wait=progress, stop=lambda: not self.running)
+        if not self.running:
+            return False  # quit during the start-up build: `close` cancels it
         if not self.world.schema:
             log.error("no components library was loaded (ecs_systems/components.zig); the world has no components")
             return False
@@ -181,6 +188,7 @@ class Game:
                 )
         else:
             self._spawn_scene()
+        self.world_made = True
         log.info(
             "game running: %d entities, scene %s, seed %d, systems: %s%s",
             self.world.count,
@@ -210,6 +218,7 @@ class Game:
             pg.event.post(pg.event.Event(pg.KEYDOWN, key=self.keys[name], mod=0, unicode="", scancode=0))
         for event in pg.event.get():
             self.handle(event)
+        self._heed_signal()
         self.reloader.poll()
         self._apply_assets()
         steps = (0 if self.paused else self.speed.steps(self.frame_index)) + self.single_steps
@@ -263,6 +272,13 @@ class Game:
 
     def quit(self) -> None:
         self.running = False
+
+    def _heed_signal(self) -> None:
+        """Ctrl+C or SIGTERM (game/quitting.py) quits as Esc does."""
+        signum = quitting.received()
+        if signum is not None and self.running:
+            log.info("%s: quitting", quitting.describe(signum))
+            self.running = False
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -444,6 +460,8 @@ class Game:
         recovery = self.reloader.recovery
         if (self.pipeline.torn or recovery.target is not None) and not recovery.restore_torn(DT):
             log.error("exit in the middle of a step, and no checkpoint to restore: the world is not saved")
+        elif self.options.save_world is not None and not self.world_made:
+            log.info("quit before the world was made: %s is left as it was", self.options.save_world)
         elif self.options.save_world is not None:
             try:
                 snapshot.save(self.world, self.options.save_world)
@@ -465,7 +483,7 @@ def run(options: Options) -> int:
         except WorldFileError as exc:
             log.error("cannot load the world: %s", exc)
             return 2
-        if not started and options.headless:
+        if not started and options.headless and game.running:
             log.error("no system could be built or loaded; see the errors above")
             return 2
         try:

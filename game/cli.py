@@ -291,10 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     options = _options(parser, ns)
     if ns.capture is not None and not ns.tour:
         parser.error("--capture is for --tour")
-    if ns.tour:
-        from game import tour
+    from game import quitting
 
-        return tour.run(options, ns.capture)
-    from game.app import run  # pygame is imported only once the flags are known to be good
+    with quitting.listening():  # before SDL's init (see game/quitting.py)
+        if ns.tour:
+            from game import tour
 
-    return run(options)
+            code = tour.run(options, ns.capture)
+        else:
+            from game.app import run  # pygame is imported only once the flags are known to be good
+
+            code = run(options)
+    return quitting.exit_status(code)

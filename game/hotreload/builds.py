@@ -61,6 +61,7 @@ class Builds:
         self.idle = False
         """Compile at SCHED_IDLE (the reloader sets it for large worlds, whose frames it protects)."""
         self._lock = threading.Lock()
+        self._closed = False
         self.sources = Sources(project)
         self._manifest: dict[str, dict[str, str]] = self._load_manifest()
 
@@ -105,6 +106,8 @@ class Builds:
         kept = self._reuse(name, mode, tier, key)
         if kept is not None:
             return kept
+        if self._closed:  # the game is quitting: the builds still queued are not started
+            return Compiled(name, mode, False, None, output="not built: the game is closing")
         output = self.project / self.cache / mode / library_filename(name)
         result = compile_system(self.project, name, mode, output, self.cache, self.timeout, self.zig, self.idle)
         with self._lock:
@@ -189,6 +192,7 @@ class Builds:
         return removed
 
     def close(self) -> None:
-        """Stops every compiler still running (the game is closing)."""
+        """Stops every compiler still running and starts no more (the game is closing)."""
+        self._closed = True
         for proc in list(_RUNNING):
             kill_group(proc)

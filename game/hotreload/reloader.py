@@ -523,11 +523,17 @@ class Reloader:
             self._snapshot = self._publish()
         return applied
 
-    def wait(self, on_wait: Callable[[], None] | None = None, interval: float = 0.01) -> ReloadOutcome | None:
+    def wait(
+        self,
+        on_wait: Callable[[], None] | None = None,
+        interval: float = 0.01,
+        stop: Callable[[], bool] | None = None,
+    ) -> ReloadOutcome | None:
         """Blocks until every build asked for is swapped in, tier 2 included (startup,
-        tests), calling `on_wait` meanwhile. Returns the last outcome applied."""
+        tests), calling `on_wait` meanwhile, or until `stop()` is true (quitting: the build
+        goes on until `close`). Returns the last outcome applied."""
         last = None
-        while self.building:
+        while self.building and not (stop is not None and stop()):
             if on_wait is not None:
                 on_wait()
             last = self.poll() or last

@@ -92,6 +92,7 @@ class CanaryWorker:
             stderr=self._stderr,
             text=True,
             cwd=Path(__file__).resolve().parents[2],
+            start_new_session=True,  # a Ctrl+C in the terminal is the game's to handle: it closes the worker
         )
         self._lines = queue.Queue()
         stdout = proc.stdout

@@ -231,6 +231,7 @@ def _build() -> Path:
                 text=True,
                 timeout=300,
                 check=False,
+                start_new_session=True,  # a Ctrl+C in the terminal must not leave the game unguarded
             )
             if done.returncode != 0:
                 raise OSError(f"zig cc failed to build {SOURCE.name}: {done.stderr.strip()[-800:]}")
