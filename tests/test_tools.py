@@ -228,3 +228,46 @@ def test_the_readme_capture_shows_both_tools_on_a_pinned_boid(project: Path, tmp
     for rows in (slice(14, 40), slice(300, 330)):
         backing = pixels[width - 40 : width - 12, rows].reshape(-1, 3).astype(int)
         assert np.median(backing[:, 2]) > np.median(backing[:, 0]) + 10, rows
+
+
+TOUCHY = """const sdk = @import("sdk");
+const c = @import("components");
+pub const panic = sdk.panic;
+
+const W = sdk.World(.{
+    .queries = .{ .q = sdk.Query(.{ .pos = .{ c.Position, .read } }, .{}) },
+    .tunables = .{ .reach = sdk.Tunable{ .default = 1, .min = 0, .max = 10, .step = 1 } },
+});
+const api = sdk.system(W, .{ .name = "touchy", .build_id = BUILD, .order = 50, .run = run });
+
+export fn plugin_entry() *const sdk.Api {
+    return &api;
+}
+
+var sink: u8 = 0;
+
+fn run(w: *W) !void {
+    const table = [_]u8{ 1, 2, 3, 4 };
+    const reach: usize = @intFromFloat(w.tune(.reach));
+    sink = if (BUILD == 1) table[0] else table[reach + 2]; // build 2: reach 2 is past the end
+}
+"""
+
+
+def test_the_canary_runs_a_new_build_with_the_games_tunable_values(project: Path) -> None:
+    path = project / "ecs_systems" / "touchy.zig"
+    path.write_text(TOUCHY.replace("BUILD", "1"))
+    g = Game(headless(project, entities=200))
+    try:
+        assert g.start()
+        g.pipeline.tune("touchy", "reach", 2)
+        g.frame()
+        path.write_text(TOUCHY.replace("BUILD", "2"))  # fine at the default, 1; not at the game's 2
+        g.reloader.request("F5")
+        g.reloader.wait()
+        said = g.reloader.message
+        assert "canary caught touchy: panic in run: index out of bounds: index 4, len 4" in said, said
+        assert "ecs_systems/touchy.zig:" in said and "table[reach + 2]" in said, said
+        assert g.pipeline.slots["touchy"].system.info.build_id == 1
+    finally:
+        g.close()

@@ -116,6 +116,8 @@ class _Snapshot:
     entities: int = 0
     set_aside: frozenset[str] = frozenset()
     """Source keys whose build faulted: not built again until the source changes."""
+    tunables: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """The tunable values that differ from their defaults: the canary runs a build with them."""
 
 
 class Reloader:
@@ -230,6 +232,7 @@ class Reloader:
             },
             entities=world.count,
             set_aside=frozenset(self.pipeline.set_aside_sources),
+            tunables=world.tunables.saved(),
         )
 
     # --- the worker thread ----------------------------------------------------------------
@@ -418,7 +421,7 @@ class Reloader:
             if world_file is not None and self.canary is not None:
                 started = time.perf_counter()
                 # The schema to check against: the copy of the world may predate a migration.
-                failure = self.canary.check(path, world_file, source, schema)
+                failure = self.canary.check(path, world_file, source, schema, snap.tunables)
                 outcome.canary_seconds += time.perf_counter() - started
                 if failure is not None:
                     outcome.refused.append(failure + self._canary_panic_site(name, path, outcome))

@@ -118,11 +118,16 @@ class CanaryWorker:
         return path
 
     def check(
-        self, library: Path, world_file: Path, name: str, schema: dict[str, ComponentSpec] | None = None
+        self,
+        library: Path,
+        world_file: Path,
+        name: str,
+        schema: dict[str, ComponentSpec] | None = None,
+        tunables: dict[str, dict[str, list[float]]] | None = None,
     ) -> str | None:
         """Runs `library` in the worker on the world in `world_file` (migrated to `schema` first,
-        when a change of components.zig comes with it); None if it passed, else a one-line
-        reason naming `name`."""
+        when a change of components.zig comes with it) with the game's `tunables` values (see
+        `Tunables.saved`); None if it passed, else a one-line reason naming `name`."""
         job = {
             "library": str(library),
             "world": str(world_file),
@@ -131,6 +136,7 @@ class CanaryWorker:
             "source": name,
             "schema": schema_to_json(schema) if schema is not None else None,
             "bound": guard.bound(),
+            "tunables": tunables or {},
         }
         return self._ask(job, name)
 
@@ -226,6 +232,7 @@ def _run_job(job: dict[str, Any]) -> dict[str, Any]:
     state.restore(image, world, checked=True)
     if job.get("schema") is not None:
         world.migrate(state.schema_from_json(job["schema"]))
+    world.tunables.restore(job.get("tunables"))  # the values the game runs with, not the defaults
     try:
         lib = NativeLibrary.load(Path(job["library"]), Path(job["copies"]), version=0)
     except LoadError as exc:
