@@ -394,6 +394,23 @@ def test_the_logs_name_the_panic_message(case: Case, caplog: pytest.LogCaptureFi
     assert any(t.startswith(f"  at {where}") for t in shown)
 
 
+def test_a_panic_after_its_source_was_edited_names_the_line_as_it_was_built(
+    case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    arm(case.faulty.trigger("a"), "run", "panic", 30)
+    game = case.start()  # tier 2: stripped, so the locator must build the code that ran again
+    case.frames(10)
+    # An edit that is saved but not reloaded: every line moves down by three.
+    source = case.project / "ecs_systems" / f"{NAME}.zig"
+    source.write_text("// one\n// two\n// three\n" + case.faulty.a)
+    case.frames(30)
+    assert game.reloader.locator.idle.wait(120)
+    where = game.pipeline.fault_where
+    assert where.startswith(f"ecs_systems/{NAME}.zig:{panic_line(case.faulty.a)}:"), where
+    assert "table[index]" in where and "the file has changed since that build" in where, where
+
+
 def panic_line(source: str) -> int:
     """The line of the faulty system's out-of-bounds read."""
     return next(i for i, text in enumerate(source.splitlines(), start=1) if "= table[index];" in text)

@@ -30,6 +30,8 @@ from game.native.library import file_digest
 from game.native.platform import built_libraries, library_dir, library_filename
 
 TIER_DEBUG = "debug"
+KEPT_SOURCES = 64
+"""Copies of the sources of the newest builds kept for the panic locator (a few KiB each)."""
 
 
 def mode_for(tier: int, optimize: str) -> str:
@@ -105,6 +107,7 @@ class Builds:
         key = self.key(name)
         kept = self._reuse(name, mode, tier, key)
         if kept is not None:
+            self._keep_sources(name, key)
             return kept
         if self._closed:  # the game is quitting: the builds still queued are not started
             return Compiled(name, mode, False, None, output="not built: the game is closing")
@@ -115,6 +118,7 @@ class Builds:
         if result.ok and result.library is not None:
             library = self._install(name, result.library) if tier == 2 else result.library
             self._remember(name, mode, key, library)
+            self._keep_sources(name, key)
         return result
 
     def _reuse(self, name: str, mode: str, tier: int, key: str) -> Compiled | None:
@@ -124,14 +128,24 @@ class Builds:
         entry = self._manifest.get(f"{name}:{mode}")
         if entry is None or entry.get("key") != key:
             return None
-        library = Path(entry.get("path", ""))
-        library = library if library.is_absolute() else self.project / library
+        library = self._library(entry)
         try:
             if file_digest(library) != entry.get("digest"):
                 return None
         except OSError:
             return None
         return Compiled(name, mode, True, library, output="reused", seconds=time.perf_counter() - started)
+
+    def _library(self, entry: dict[str, str]) -> Path:
+        library = Path(entry.get("path", ""))
+        return library if library.is_absolute() else self.project / library
+
+    @property
+    def cold(self) -> bool:
+        """True when the build cache (`.zig-cache/live/`) holds no library of any system: a
+        fresh checkout, or the cache deleted. The next build compiles every system, the one
+        slow start; after it, a system whose sources did not change is not compiled again."""
+        return not any(self._library(entry).is_file() for entry in self._manifest.values())
 
     def _remember(self, name: str, mode: str, key: str, library: Path) -> None:
         try:
@@ -164,17 +178,52 @@ class Builds:
             return library
         return target
 
+    def kept_sources(self, key: str) -> Path | None:
+        """The folder holding a copy of the files a build with key `key` read (laid out as in
+        the project), or None."""
+        folder = self.project / self.cache / "sources" / key
+        return folder if folder.is_dir() else None
+
+    def _keep_sources(self, name: str, key: str) -> None:
+        """Copies the files the build of `name` read, for the panic locator: it may have to
+        build them again with line tables, or show a line, after they were edited. A few small
+        files a build, the newest KEPT_SOURCES kept; a copy whose files changed under it (its
+        key is not `key`) is dropped."""
+        if self.kept_sources(key) is not None:
+            return
+        root = self.project / self.cache / "sources"
+        scratch = root / f".{key}.{os.getpid()}.{threading.get_ident()}"
+        try:
+            for path in self.sources.imports(name):
+                target = scratch / path.relative_to(self.project)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+            if Sources(scratch).key(name) == key:
+                os.replace(scratch, root / key)
+        except (OSError, ValueError):
+            pass
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        kept = sorted(root.iterdir(), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
+        for stale in kept[:-KEPT_SOURCES]:
+            shutil.rmtree(stale, ignore_errors=True)
+
     def with_lines(self, name: str, mode: str, key: str) -> Path | None:
         """A library of `name` in `mode` built from the sources whose key is `key`, with DWARF
-        line tables (for game/hotreload/panics.py); None when the sources changed since
-        (another build would not be the code that ran) or the build fails. Built once per key."""
-        if self.key(name) != key:
+        line tables (for game/hotreload/panics.py): from the copy `_keep_sources` made, or the
+        project's files while they still have that key; None when neither has them or the
+        build fails. Built once per key and mode."""
+        root = self.kept_sources(key) or (self.project if self.key(name) == key else None)
+        if root is None:
             return None
         output = self.project / self.cache / "lines" / mode / f"{key}-{library_filename(name)}"
         if output.is_file():
             return output
-        result = compile_system(self.project, name, mode, output, self.cache, self.timeout, self.zig, True, lines=True)
-        return result.library if result.ok and self.key(name) == key else None
+        result = compile_system(root, name, mode, output, self.cache, self.timeout, self.zig, True, lines=True)
+        if not result.ok or (root == self.project and self.key(name) != key):
+            output.unlink(missing_ok=True)
+            return None
+        return result.library
 
     # --- housekeeping -------------------------------------------------------------------
 

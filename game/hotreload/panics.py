@@ -166,14 +166,21 @@ class PanicLocator:
     `submit(site, said)` returns at once; later `said(text)` is called on the locator's
     thread with ``file:line:column `source line` `` (or why the line is not known).
     `key(name)` is the digest of a system's sources now; `with_lines(name, mode, key)` a
-    library of those sources with line tables (None: the sources changed since `key`)."""
+    library of the sources with that key, with line tables (None: not to be had);
+    `kept_sources(key)` a folder with a copy of those sources (the line is shown as it was
+    built, even after an edit)."""
 
     def __init__(
-        self, project: Path, key: Callable[[str], str], with_lines: Callable[[str, str, str], Path | None]
+        self,
+        project: Path,
+        key: Callable[[str], str],
+        with_lines: Callable[[str, str, str], Path | None],
+        kept_sources: Callable[[str], Path | None] = lambda key: None,
     ) -> None:
         self.project = project
         self.key = key
         self.with_lines = with_lines
+        self.kept_sources = kept_sources
         self._jobs: queue.Queue[tuple[Site, Callable[[str], None]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self.idle = threading.Event()
@@ -209,7 +216,7 @@ class PanicLocator:
             if found is None:
                 rebuilt = self.with_lines(site.name, site.mode, site.key) if site.key else None
                 if rebuilt is None:
-                    return "line unknown: the sources changed since that build"
+                    return "line unknown: the sources of that build are gone (changed since, and no copy kept)"
                 if not same_code(site.library, rebuilt):
                     return "line unknown: the build with line tables came out different"
                 found = line_of(rebuilt, site.offset)
@@ -217,23 +224,34 @@ class PanicLocator:
                     return "line unknown: no line table entry for that address"
         except (OSError, ValueError, KeyError, IndexError) as exc:
             return f"line unknown: {type(exc).__name__}: {exc}"
-        location = self._location(*found)
+        location = self._location(*found, self.kept_sources(site.key) if site.key else None)
         if site.key and self.key(site.name) != site.key:
-            location = dataclasses.replace(location, note="the source changed since that build")
+            location = dataclasses.replace(location, note="the file has changed since that build")
         return str(location)
 
-    def _location(self, file: str, line: int, column: int) -> Location:
+    def _location(self, file: str, line: int, column: int, kept: Path | None) -> Location:
+        """`file` (from a line table: in the project, or in a kept copy of its sources) as the
+        project names it, with its line as it was built when a copy was kept."""
         path = Path(file)
-        path = path if path.is_absolute() else self.project / path
-        try:
-            shown = str(path.resolve().relative_to(self.project.resolve()))
-        except ValueError:
-            shown = str(path)
-        try:
-            lines = path.read_text(errors="replace").splitlines()
-            text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        except OSError:
-            text = ""
+        shown = str(path)
+        for root in (kept, self.project):
+            if root is None:
+                continue
+            full = path if path.is_absolute() else root / path
+            try:
+                shown = str(full.resolve().relative_to(root.resolve()))
+                break
+            except ValueError:
+                continue
+        text = ""
+        for root in (kept, self.project):
+            if root is not None and (root / shown).is_file():
+                try:
+                    lines = (root / shown).read_text(errors="replace").splitlines()
+                except OSError:
+                    continue
+                text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+                break
         return Location(shown, line, column, text)
 
     def close(self) -> None:

@@ -169,7 +169,7 @@ class Reloader:
         self._need_image = False  # the worker waits for a copy of the world (`_capture_on_frame_thread`)
         self._image: WorldState | None = None
         self._snapshot = self._publish()
-        self.locator = PanicLocator(project, self.builds.key, self.builds.with_lines)
+        self.locator = PanicLocator(project, self.builds.key, self.builds.with_lines, self.builds.kept_sources)
         pipeline.on_panic = self._locate_panic
         remove_stale_copies(self.copies)
         for path in self.builds.remove_stale():
