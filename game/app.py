@@ -159,13 +159,7 @@ class Game:
 
     def start(self) -> bool:
         """Builds and loads the systems (blocking, with progress); False if none could be loaded."""
-        if self.reloader.builds.cold:
-            log.info(
-                "building systems with Zig: none is built yet in this project (an empty .zig-cache), so "
-                "every system is compiled now; this first build takes longer, later starts reuse it"
-            )
-        else:
-            log.info("building systems with Zig (only those whose sources changed)")
+        log.info("building systems with Zig (the first build on a fresh machine takes about a minute)")
         started = time.perf_counter()
         self.reloader.request("startup")
         last_note = [started]
@@ -314,6 +308,9 @@ class Game:
             log.info("%s loaded", label)
         for error in done.failed:
             log.error("%s", error)
+        for misuse in done.overwritten:
+            log.warning("%s", misuse)
+            self.hud.toast(misuse)
         if done.failed:
             files = "an asset file" if len(done.failed) == 1 else f"{len(done.failed)} asset files"
             self.hud.toast(f"{files} did not load: why is below")

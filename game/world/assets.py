@@ -18,7 +18,8 @@ game/world/asset_formats.py):
 Files are read on the main thread at a frame boundary (`AssetStore.apply`, before the
 frame's steps), never during a step; the watcher's thread only asks (`request`). A file
 that cannot be used leaves the values in use as they were (the resource's defaults if it
-never loaded) and says why: the file, what is wrong, what to do.
+never loaded) and says why: the file, what is wrong, what to do. Systems only read these
+resources: what one writes there is put back at the next frame boundary, and said once.
 
 Assets are not world data: the files are. The world holds the copy systems read, saved,
 checkpointed and rewound like any resource, and whatever puts the world back (a rewind, a
@@ -57,6 +58,10 @@ class Asset:
     value: np.ndarray | None = None
     """The resource's value from the last good read (what stays in use after a bad one)."""
     error: str | None = None
+    checked_step: int | None = None
+    """The world's step when the resource last held `value` (at the end of an `apply`)."""
+    warned: bool = False
+    """A system's write to the resource was reported (once)."""
 
 
 @dataclass
@@ -68,7 +73,11 @@ class Applied:
     failed: list[str] = field(default_factory=list)
     """New errors: the file, what is wrong, what to do."""
     written: list[str] = field(default_factory=list)
-    """Resources whose values in the world changed."""
+    """Resources given the files' values: a file changed, or the world was put back (a rewind,
+    a load, a reset) to a copy that holds other values."""
+    overwritten: list[str] = field(default_factory=list)
+    """What a system wrote to an asset's resource since the last `apply` (steps ran, the file
+    did not change), put back to the file's values: said once per resource, the first time."""
 
 
 class AssetStore:
@@ -113,13 +122,25 @@ class AssetStore:
         done = Applied()
         for asset in self._assets.values():
             spec = world.schema.get(asset.resource)
-            if not asset.tried or spec != asset.spec or (requested and self._stat(asset) != asset.stat):
+            read = not asset.tried or spec != asset.spec or (requested and self._stat(asset) != asset.stat)
+            if read:
                 self._load(asset, spec, done)
-            if asset.value is not None:
-                current = world.resources.get(asset.resource)
-                if current is not None and current.dtype == asset.value.dtype and not _same(current, asset.value):
-                    np.copyto(current, asset.value)
+            current = world.resources.get(asset.resource)
+            if asset.value is None or current is None or current.dtype != asset.value.dtype:
+                continue
+            if not _same(current, asset.value):
+                np.copyto(current, asset.value)
+                # Steps ran forward from a world that held the file's values: a system wrote it.
+                ran = not read and asset.checked_step is not None and world.step > asset.checked_step
+                if not ran:
                     done.written.append(asset.resource)
+                elif not asset.warned:
+                    asset.warned = True
+                    done.overwritten.append(
+                        f"{asset.resource} holds assets/{asset.path}, which systems only read: a system's write "
+                        f"to it is undone at every frame boundary (declare it `.read`, or edit the file)"
+                    )
+            asset.checked_step = world.step
         return done
 
     def _stat(self, asset: Asset) -> tuple[int, int, int] | None:

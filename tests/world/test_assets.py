@@ -236,3 +236,32 @@ def test_a_changed_resource_layout_reads_the_file_again(tmp_path: Path) -> None:
         "assets/arena/waves.json: components.zig declares no resource Wave; declare it, or drop the file "
         "from the scene's assets"
     ]
+
+
+def test_a_system_writing_to_an_asset_resource_is_undone_and_said_once(tmp_path: Path) -> None:
+    write(tmp_path / "arena" / "waves.json", GOOD)
+    w, assets = world(), store(tmp_path)
+    assets.apply(w)
+    for _ in range(2):
+        w.resource("Waves")["rocks"][0, 0] = 99  # what a system declaring `.write` could do in a step
+        w.step += 1
+        done = assets.apply(w)
+        assert w.resource("Waves")["rocks"][0, 0] == 3
+        assert not done.written  # not a change of data: the pipeline's epoch stays
+    assert assets.apply(w).overwritten == []
+    w.resource("Waves")["rocks"][0, 0] = 99
+    w.step += 1
+    assert assets.apply(w).overwritten == []  # said once
+
+    fresh = store(tmp_path)
+    fresh.apply(w)
+    w.resource("Waves")["rocks"][0, 0] = 99
+    w.step += 1
+    assert fresh.apply(w).overwritten == [
+        "Waves holds assets/arena/waves.json, which systems only read: a system's write to it is undone at "
+        "every frame boundary (declare it `.read`, or edit the file)"
+    ]
+    w.resource("Waves")["rocks"][0, 0] = 99
+    w.step -= 30  # a rewind: the world went back, nobody wrote
+    done = fresh.apply(w)
+    assert done.written == ["Waves"] and not done.overwritten
