@@ -159,7 +159,13 @@ class Game:
 
     def start(self) -> bool:
         """Builds and loads the systems (blocking, with progress); False if none could be loaded."""
-        log.info("building systems with Zig (the first build on a fresh machine takes about a minute)")
+        if self.reloader.builds.cold:
+            log.info(
+                "building systems with Zig: none is built yet in this project (an empty .zig-cache), so "
+                "every system is compiled now; this first build takes longer, later starts reuse it"
+            )
+        else:
+            log.info("building systems with Zig (only those whose sources changed)")
         started = time.perf_counter()
         self.reloader.request("startup")
         last_note = [started]
