@@ -13,8 +13,10 @@ import math
 import os
 import re
 import sys
+import textwrap
 from pathlib import Path
 
+from game.newsystem import WHAT as NEW_SYSTEM
 from game.options import PROJECT_ROOT as PROJECT_ROOT
 from game.options import Options
 from game.world.scenes import SCENES
@@ -106,9 +108,17 @@ def unreadable(path: Path) -> str | None:
     return None
 
 
+COMMANDS = "commands:\n  run_game.py new-system NAME\n" + textwrap.fill(
+    NEW_SYSTEM, 88, initial_indent=" " * 4, subsequent_indent=" " * 4
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="run_game.py", description="Live-coding ECS sandbox: Zig systems, hot-reloaded with F5."
+        prog="run_game.py",
+        description="Live-coding ECS sandbox: Zig systems, hot-reloaded with F5.",
+        epilog=COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--headless", action="store_true", help="no window (SDL dummy driver); same loop, paced at 60 FPS")
     p.add_argument("--frames", type=int, metavar="N", help=f"exit after N frames (at most {MAX_FRAMES:,})")

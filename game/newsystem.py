@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "assets" / "system_template.zig"
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+USAGE = "usage: run_game.py new-system NAME"
+WHAT = (
+    "writes ecs_systems/NAME.zig, a new system, from assets/system_template.zig; it builds and "
+    "joins the running game on the next F5 (or when saved, in watch mode)"
+)
 
 
 def create(project: Path, name: str) -> Path:
@@ -22,8 +28,11 @@ def create(project: Path, name: str) -> Path:
 
 
 def main(project: Path, argv: list[str]) -> int:
+    if argv in (["-h"], ["--help"]):
+        print(f"{USAGE}\n\n{textwrap.fill(WHAT, 88)}")
+        return 0
     if len(argv) != 1:
-        print("usage: run_game.py new-system NAME", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     try:
         path = create(project, argv[0])
