@@ -38,7 +38,16 @@ MAX_META = 16 << 20  # bytes of JSON metadata: a full schema and thousands of ta
 
 
 class WorldFileError(ValueError):
-    """The file is not a world this game can load; the message says why."""
+    """The file is not a world this game can load; the message names the file, says what is
+    wrong with it in words (no numpy or zipfile terms) and what to do."""
+
+
+WRITTEN_BY = "a world file is what --save-world, F9 or the autosave writes"
+DAMAGED = "it cannot be read as it is: load another save"
+EDITED = "the file was damaged or edited after it was saved: load another save"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member first, or an empty archive
+NPY_MAGIC = b"\x93NUMPY"
+PICKLE_MAGIC = b"\x80"
 
 
 def save(world: World, path: Path) -> None:
@@ -84,12 +93,19 @@ def read_state(path: Path, replay: list[bytes] | None = None) -> WorldState:
     """The state in a world file, checked. Raises WorldFileError naming what is wrong.
     An autosave's recorded inputs (see `write_state`) are appended to `replay` when given."""
     data = _read_npz(path)
+    if "meta" not in data:
+        raise WorldFileError(
+            f"{path}: not a world file: an .npz archive without 'meta', the description every world file has; "
+            f"{WRITTEN_BY}"
+        )
     try:
         meta = json.loads(str(data.pop("meta")))
-    except (KeyError, json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise WorldFileError(f"{path}: not a world file (missing or bad meta: {exc})") from None
+    except (json.JSONDecodeError, TypeError, ValueError):
+        raise WorldFileError(
+            f"{path}: a damaged world file: its description ('meta') is not valid JSON; {DAMAGED}"
+        ) from None
     if not isinstance(meta, dict):
-        raise WorldFileError(f"{path}: not a world file (meta is not an object)")
+        raise WorldFileError(f"{path}: not a world file (its meta is not an object); {WRITTEN_BY}")
     fmt = meta.get("format")
     if fmt == FORMAT_V1:
         meta, data = _from_v1(path, meta, data)
@@ -102,7 +118,7 @@ def read_state(path: Path, replay: list[bytes] | None = None) -> WorldState:
     try:
         state.check(ws)
     except StateError as exc:
-        raise WorldFileError(f"{path}: {exc}") from None
+        raise WorldFileError(f"{path}: {exc} ({EDITED})") from None
     return ws
 
 
@@ -152,20 +168,69 @@ def load(path: Path, world: World) -> list[bytes]:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every member of the archive at `path`. Raises WorldFileError saying, in words, what the
+    file is instead: missing, empty, not an archive, a pickle, cut short, damaged."""
+    _check_opening(path, _opening(path))
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise WorldFileError(f"{path}: not a world file (a bare array, not an .npz archive)")
-        with loaded as npz:
-            _check_sizes(path, npz.zip.infolist() if npz.zip is not None else [])
-            return {k: npz[k] for k in npz.files}
+        npz = np.load(path, allow_pickle=False)  # an NpzFile: the file starts as a zip archive does
+    except Exception:  # untrusted bytes: zipfile and numpy raise many kinds (fuzzing found
+        # NotImplementedError and RuntimeError besides the obvious ones); all mean the same here
+        raise WorldFileError(
+            f"{path}: not a world file, or one cut short: the archive's table of contents (at its end) is "
+            f"missing or damaged (was the save, or a copy of it, interrupted?); {DAMAGED}"
+        ) from None
+    with npz:
+        _check_sizes(path, npz.zip.infolist() if npz.zip is not None else [])
+        return {name: _member(path, npz, name) for name in npz.files}
+
+
+def _opening(path: Path) -> bytes:
+    """The first bytes of the file at `path`. Raises WorldFileError when it cannot be read."""
+    try:
+        with path.open("rb") as f:
+            return f.read(8)
     except FileNotFoundError:
         raise WorldFileError(f"{path}: no such file") from None
-    except WorldFileError:
-        raise
-    except Exception as exc:  # untrusted bytes: zipfile and numpy raise many kinds (fuzzing found
-        # NotImplementedError and RuntimeError besides the obvious ones); all mean the same here
-        raise WorldFileError(f"{path}: not a world file ({type(exc).__name__}: {exc})") from None
+    except IsADirectoryError:
+        raise WorldFileError(f"{path}: a folder, not a world file") from None
+    except OSError as exc:
+        raise WorldFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _check_opening(path: Path, opening: bytes) -> None:
+    """Refuses what is not a zip archive (an .npz), saying what it is."""
+    if opening.startswith(ZIP_MAGIC):
+        return
+    if opening.startswith(NPY_MAGIC):
+        why = "a bare array (.npy), not an .npz archive"
+    elif not opening:
+        why = "it is empty (a save that never finished?)"
+    elif opening.startswith(PICKLE_MAGIC):
+        why = "a Python pickle, which the game never loads (loading one can run code)"
+    else:
+        why = "not an .npz archive at all"
+    raise WorldFileError(f"{path}: not a world file: {why}; {WRITTEN_BY}")
+
+
+def _member(path: Path, npz: Any, name: str) -> np.ndarray:
+    """One array of the archive. Raises WorldFileError for Python objects (which would need
+    pickle) and for a damaged member."""
+    try:
+        array = npz[name]
+    except zipfile.BadZipFile:
+        raise WorldFileError(
+            f"{path}: a damaged world file: {name} does not match its checksum (changed after it was saved); {DAMAGED}"
+        ) from None
+    except Exception as exc:  # zlib, EOF, a header numpy cannot parse; or Python objects
+        if isinstance(exc, ValueError) and "pickle" in str(exc):
+            raise WorldFileError(
+                f"{path}: not a world file: {name} holds Python objects (pickled data), which the game never "
+                f"loads (loading them can run code); {WRITTEN_BY}"
+            ) from None
+        array = None
+    if not isinstance(array, np.ndarray):  # damaged, or a member with no .npy header (read as bytes)
+        raise WorldFileError(f"{path}: a damaged world file: {name} cannot be read; {DAMAGED}")
+    return array
 
 
 def _check_sizes(path: Path, members: list[zipfile.ZipInfo]) -> None:

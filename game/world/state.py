@@ -350,8 +350,17 @@ def _array(arrays: dict[str, np.ndarray], key: str, dtype: Any) -> np.ndarray:
     if array is None:
         raise StateError(f"{key}: missing")
     if array.dtype != np.dtype(dtype):
-        raise StateError(f"{key}: dtype {array.dtype}, expected {np.dtype(dtype)}")
+        raise StateError(f"{key}: holds {values_of(array.dtype)}, expected {values_of(np.dtype(dtype))}")
     return array
+
+
+def values_of(dtype: np.dtype) -> str:
+    """What an array of `dtype` holds, in words: '32-bit floats', 'unsigned 64-bit integers'."""
+    bits = 8 * dtype.itemsize
+    kinds = {"f": f"{bits}-bit floats", "i": f"{bits}-bit integers", "u": f"unsigned {bits}-bit integers"}
+    kinds |= {"b": "true/false values", "U": "text", "S": "text", "c": "complex numbers", "O": "Python objects"}
+    words = kinds.get(dtype.kind, "records of raw bytes")
+    return words if dtype.isnative or dtype.itemsize == 1 else f"{words} in the other byte order"
 
 
 def _vector(arrays: dict[str, np.ndarray], key: str, dtype: Any) -> np.ndarray:

@@ -271,7 +271,7 @@ CORRUPTIONS: list[tuple[str, Corruption, str]] = [
     (
         "generation dtype",
         lambda m, a: _set(a, "entities.generation", a["entities.generation"].astype(np.int64)),
-        r"entities\.generation: dtype int64, expected uint32",
+        r"entities\.generation: holds 64-bit integers, expected unsigned 32-bit integers",
     ),
     (
         "generation missing",
@@ -304,7 +304,7 @@ CORRUPTIONS: list[tuple[str, Corruption, str]] = [
     (
         "column wrong dtype",
         lambda m, a: _set(a, "t0.Velocity.y", a["t0.Velocity.y"].astype(np.float64)),
-        r"t0\.Velocity\.y: dtype float64, expected float32",
+        r"t0\.Velocity\.y: holds 64-bit floats, expected 32-bit floats",
     ),
     ("missing column", lambda m, a: a.pop("t1.Health.hp"), r"t1\.Health\.hp: missing"),
     ("missing table ids", lambda m, a: a.pop("t2.entities"), r"t2\.entities: missing"),
@@ -391,6 +391,108 @@ def test_a_foreign_npz_a_bare_array_and_a_missing_file(tmp_path: Path) -> None:
     np.savez(not_object, meta=np.array("[1, 2]"))
     with pytest.raises(WorldFileError, match="meta is not an object"):
         snapshot.load(not_object, world)
+
+
+# --- what a refused file's message says ----------------------------------------------------------
+
+JARGON = ("allow_pickle", "pickle.load", "dtype", "BadZipFile", "EOFError", "ValueError", "KeyError", "Error:", "<U")
+
+
+def _arrays_with(change: Callable[[dict[str, np.ndarray]], None]) -> Callable[[Path, Path], None]:
+    """Writes the saved world at `good` to `path` with `change` made to its arrays."""
+
+    def write(good: Path, path: Path) -> None:
+        meta, arrays = read_npz(good)
+        change(arrays)
+        write_npz(path, meta, arrays)
+
+    return write
+
+
+def _bytes(make: Callable[[bytes], bytes]) -> Callable[[Path, Path], None]:
+    return lambda good, path: path.write_bytes(make(good.read_bytes()))
+
+
+def _flip(raw: bytes) -> bytes:
+    """The last byte of member t3.entities changed (np.savez stores members uncompressed):
+    its checksum no longer matches."""
+    header = raw.index(b"\x93NUMPY", raw.index(b"t3.entities.npy"))
+    at = raw.index(b"PK\x03\x04", header) - 1
+    return raw[:at] + bytes([raw[at] ^ 0xFF]) + raw[at + 1 :]
+
+
+def _object_meta(good: Path, path: Path) -> None:
+    np.savez(path, meta=np.array([{"format": FORMAT}], dtype=object))
+
+
+def _bare_array(good: Path, path: Path) -> None:
+    with path.open("wb") as f:
+        np.save(f, np.arange(3))
+
+
+MESSAGES: list[tuple[str, Callable[[Path, Path], None], str]] = [
+    ("empty", _bytes(lambda raw: b""), "not a world file: it is empty"),
+    ("cut to 10 bytes", _bytes(lambda raw: raw[:10]), "not a world file, or one cut short"),
+    ("cut in half", _bytes(lambda raw: raw[: len(raw) // 2]), "not a world file, or one cut short"),
+    ("cut by one byte", _bytes(lambda raw: raw[:-1]), "not a world file, or one cut short"),
+    ("a text file", _bytes(lambda raw: b"hello, world\n"), "not a world file: not an .npz archive at all"),
+    ("a pickle", _bytes(lambda raw: b"\x80\x04\x95" + raw[:40]), "not a world file: a Python pickle"),
+    ("a bare array", _bare_array, "not a world file: a bare array (.npy)"),
+    ("an .npz of Python objects", _object_meta, "not a world file: meta holds Python objects"),
+    (
+        "a column of Python objects",
+        _arrays_with(lambda a: _set(a, "t0.Position.x", np.array([1, "x"], dtype=object))),
+        "not a world file: t0.Position.x holds Python objects",
+    ),
+    ("a foreign .npz", lambda good, path: np.savez(path, a=np.zeros(3)), "an .npz archive without 'meta'"),
+    ("a changed byte", _bytes(_flip), "a damaged world file: t3.entities does not match its checksum"),
+    ("a missing column", _arrays_with(lambda a: a.pop("t1.Health.hp")), "t1.Health.hp: missing (the file was"),
+    (
+        "a column of doubles",
+        _arrays_with(lambda a: _set(a, "t0.Velocity.y", a["t0.Velocity.y"].astype(np.float64))),
+        "t0.Velocity.y: holds 64-bit floats, expected 32-bit floats (the file was damaged or edited",
+    ),
+    (
+        "a column of text",
+        _arrays_with(lambda a: _set(a, "entities.generation", a["entities.generation"].astype("<U3"))),
+        "entities.generation: holds text, expected unsigned 32-bit integers",
+    ),
+    (
+        "a column in the other byte order",
+        _arrays_with(lambda a: _set(a, "t0.Position.x", a["t0.Position.x"].astype(">f4"))),
+        "t0.Position.x: holds 32-bit floats in the other byte order, expected 32-bit floats",
+    ),
+]
+
+
+@pytest.mark.parametrize("make, said", [(m, s) for _, m, s in MESSAGES], ids=[n for n, _, _ in MESSAGES])
+def test_a_refused_file_is_named_with_what_is_wrong_in_words(
+    tmp_path: Path, make: Callable[[Path, Path], None], said: str
+) -> None:
+    """Every message names the file, says what is wrong without numpy's or zipfile's terms,
+    and what to do: load a file the game wrote, or another save."""
+    world = make_world()
+    good = tmp_path / "good.npz"
+    snapshot.save(world, good)
+    path = tmp_path / "bad.npz"
+    make(good, path)
+    before = world_state(world)
+    with pytest.raises(WorldFileError) as err:
+        snapshot.load(path, world)
+    text = str(err.value)
+    assert text.startswith(f"{path}: ") and said in text, text
+    assert not [word for word in JARGON if word in text], text
+    assert "load another save" in text or "--save-world, F9 or the autosave" in text, text
+    assert "\n" not in text
+    assert_same(world_state(world), before)
+
+
+def test_a_missing_file_and_a_folder_are_named(tmp_path: Path) -> None:
+    world = make_world()
+    with pytest.raises(WorldFileError, match=f"^{tmp_path / 'nope.npz'}: no such file$"):
+        snapshot.load(tmp_path / "nope.npz", world)
+    with pytest.raises(WorldFileError, match=f"^{tmp_path}: a folder, not a world file$"):
+        snapshot.load(tmp_path, world)
 
 
 # --- a file saved under another schema -----------------------------------------------------
