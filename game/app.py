@@ -95,7 +95,7 @@ class Game:
         # The scene's asset files: saving one only asks; they are read at the frame boundary.
         self.assets = AssetStore(options.project / "assets", load_image)
         self.asset_watcher = SourceWatcher(self.assets.root, on_due=self.assets.request, suffixes=(".json", ".png"))
-        if options.watch:
+        if options.watching:
             self.watcher.start()
             self._watch_assets()
         self.speed = Speed()

@@ -163,8 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--watch",
-        action="store_true",
-        help="rebuild and reload when a .zig file under ecs_systems/ is saved (W toggles)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="watch mode: rebuild and reload when a .zig file under ecs_systems/ is saved (W toggles); "
+        "on by default with a window, off by default headless",
     )
     p.add_argument(
         "--scene",

@@ -10,7 +10,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("h", "H", "hide / show the status panel and the system list"),
     ("f5", "F5", "rebuild and hot-reload the systems; read the asset files that changed"),
     ("f6", "F6", "last reloaded systems: back to the previous build (again: forth)"),
-    ("w", "W", "watch mode on / off: saving a .zig file reloads it, an asset file is read again"),
+    ("w", "W", "watch mode on / off (on at start in a window): a saved .zig file reloads, a saved asset is read"),
     ("t", "T", "build tier: auto (tier 1, then 2) / pin tier 1 (debug) / pin tier 2"),
     ("space", "Space", "pause / resume"),
     (".", ".", "one step (while paused)"),

@@ -12,7 +12,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 USAGE = "usage: run_game.py new-system NAME"
 WHAT = (
     "writes ecs_systems/NAME.zig, a new system, from assets/system_template.zig; it builds and "
-    "joins the running game on the next F5 (or when saved, in watch mode)"
+    "joins the running game at once in watch mode (on in a window), else on the next F5"
 )
 
 
@@ -39,5 +39,5 @@ def main(project: Path, argv: list[str]) -> int:
     except ValueError as exc:
         print(f"new-system: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {path}: it builds and joins the running game on the next F5 (or save, with --watch)")
+    print(f"wrote {path}: it builds and joins the running game at once in watch mode, else on the next F5")
     return 0

@@ -297,8 +297,9 @@ def test_tab_cycles_scenes_and_f12_writes_a_screenshot(project: Path) -> None:
         g.close()
 
 
-def test_watch_mode_reloads_a_saved_file_without_f5(project: Path) -> None:
-    g = Game(headless(project, entities=500, watch=True, fast=False))
+@pytest.mark.parametrize("how", [{"watch": True}, {"headless": False}], ids=["--watch", "a window, no flag"])
+def test_watch_mode_reloads_a_saved_file_without_f5(project: Path, how: dict[str, bool]) -> None:
+    g = Game(headless(project, entities=500, fast=False, **how))  # type: ignore[arg-type]
     try:
         assert g.start()
         edit(project / "ecs_systems" / "bounds.zig", "build_id: u32 = 1;", "build_id: u32 = 2;")
