@@ -1,4 +1,5 @@
-"""`python -m bench [--quick]`: every benchmark side by side, one table, written to bench/results/.
+"""`python -m bench [--quick] [--record]`: every benchmark side by side, one table, written to
+bench/out/ (bench/results/, the runs the README cites, with `--record`).
 
 Quick mode (about a minute): movement at 10k-1M (esper up to 100k), 5 reloads, 60 frames.
 Full mode (a few minutes): movement at 10k-10M (esper up to 1M), 20 reloads, 300 frames.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import tempfile
@@ -18,9 +18,8 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import ecs, frames, movement
+from bench.output import add_record_flag, write
 from game.native.platform import built_libraries
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 TARGETS = {
     "movement_vs_probe_1M": 0.95,  # one component set: at least 95% of the probe's throughput
@@ -270,18 +269,15 @@ def markdown(r: dict[str, object]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="the under-a-minute subset")
+    add_record_flag(parser)
     args = parser.parse_args()
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     results = run(args.quick)
-    text = markdown(results)
-    print("\n" + text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = "quick" if args.quick else "full"
-    (RESULTS / f"{stem}.md").write_text(text)
-    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written to {RESULTS / (stem + '.md')} and .json")
+    write("quick" if args.quick else "full", results, markdown(results), args.record)
 
 
 if __name__ == "__main__":

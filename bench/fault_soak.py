@@ -1,6 +1,6 @@
 """Fault soak: hundreds of reloads of a system that faults at random; nothing may be lost or leak.
 
-`python -m bench.fault_soak [--cycles 200] [--seed 1]` runs the game headless on a temporary
+`python -m bench.fault_soak [--cycles 200] [--seed 1] [--record]` runs the game headless on a temporary
 copy of the project with one extra system, `faulty` (tests/faults/faulty.zig.in), which
 reads Position and never writes the world. Each cycle edits its source (a new build with a
 new trigger file), presses F5 through the real event loop and steps on; at random the new
@@ -13,7 +13,8 @@ At the end: the world must equal, bit for bit, the world of a run of the same nu
 steps in which nothing faulted (the faulty system never writes it); the open fds, threads,
 mapped library copies, copies on disk and resident memory must not grow; and once the game
 is closed no child process (canary, compiler) may be left. Linux only (/proc).
-Results: bench/results/fault_soak.md and .json.
+Results: fault_soak.md and .json in bench/out/, or in bench/results/ (the README cites them)
+with `--record`.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ import numpy as np
 import pygame
 
 from bench.frames import copy_project
+from bench.output import add_record_flag, write
 from bench.soak import usage
 from game.app import Game
 from game.options import Options
 from game.world import audit, state
 from tests.faults.template import FAULTS, arm, render
 
-RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "faulty"
 BOUND = 0.1  # seconds a call may run: the soak's hangs end fast
 
@@ -188,9 +189,12 @@ def run(cycles: int, seed: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.fault_soak", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fault_soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    add_record_flag(parser)
     args = parser.parse_args()
     result = run(args.cycles, args.seed)
     from bench.__main__ import machine
@@ -228,11 +232,7 @@ def main() -> None:
         f"copies on disk {last['copies_on_disk'] - tenth['copies_on_disk']:+d}, RSS "
         f"{last['rss_mib'] - tenth['rss_mib']:+.1f} MiB.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "fault_soak.md").write_text(text)
-    (RESULTS / "fault_soak.json").write_text(json.dumps(result, indent=2) + "\n")
+    write("fault_soak", result, "\n".join(lines) + "\n", args.record)
 
 
 if __name__ == "__main__":

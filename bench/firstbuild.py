@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.frames import copy_project
-from bench.output import header, write
+from bench.output import add_record_flag, header, write
 from bench.tiers import first_build, floor
 from game.native.guard import FLAGS, SOURCE
 
@@ -129,7 +129,7 @@ def markdown(r: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.firstbuild", description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write to bench/results/ (the README cites it)")
+    add_record_flag(parser)
     args = parser.parse_args()
     from bench.__main__ import machine
 

@@ -1,5 +1,5 @@
-"""`python -m bench.games [--quick]`: frame times of the two games, written to
-bench/results/games.md (and .json).
+"""`python -m bench.games [--quick] [--record]`: frame times of the two games, written to
+games.md (and .json) in bench/out/, or in bench/results/ (the README cites them) with `--record`.
 
 - arena with 10,000 bullets and 2,000 asteroids: the game as the autopilot plays it, plus
   that many bullets and small asteroids spawned at once (bullets living 5 s; the
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import statistics
 import tempfile
 import time
@@ -24,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.__main__ import RESULTS, machine
+from bench.__main__ import machine
 from bench.frames import copy_project
+from bench.output import add_record_flag, write
 from bench.timing import percentile
 from game.app import Game
 from game.options import PROJECT_ROOT, Options
@@ -147,9 +147,7 @@ def numpy_grid(n: int, cell: float = 10.0, repeats: int = 20) -> float:
     return round(statistics.median(times), 3)
 
 
-def write(results: dict[str, object], name: str) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+def markdown(results: dict[str, object]) -> str:
     lines = [
         f"# The games: frame times ({results['date']})",
         "",
@@ -202,14 +200,13 @@ def write(results: dict[str, object], name: str) -> Path:
         "(stable argsort, gather, counts): the `grid` system's job, for comparison.",
         "",
     ]
-    path = RESULTS / f"{name}.md"
-    path.write_text("\n".join(lines))
-    return path
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer frames, 50k boids only (games_quick.*)")
+    add_record_flag(parser)
     ns = parser.parse_args()
     frames = 60 if ns.quick else 300
     sizes = (50_000,) if ns.quick else (50_000, 100_000, 200_000)
@@ -222,7 +219,7 @@ def main() -> None:
             "arena_mixed": arena(project, 20, apart=False),
             "flock": [{**flock(project, n, frames), "numpy_grid_ms": numpy_grid(n)} for n in sizes],
         }
-    print(write(results, "games_quick" if ns.quick else "games").read_text())
+    write("games_quick" if ns.quick else "games", results, markdown(results), ns.record)
 
 
 if __name__ == "__main__":

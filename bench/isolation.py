@@ -1,6 +1,6 @@
 """What crash-proof system calls cost, two ways, side by side in one run.
 
-`python -m bench.isolation [--quick]` measures, on the real movement system:
+`python -m bench.isolation [--quick] [--record]` measures, on the real movement system:
 
 - **In process, guarded** (what the game does, game/native/guard.py): every call into a
   system goes through a C trampoline (sigsetjmp, signal handlers, a watchdog thread).
@@ -15,7 +15,8 @@
   from the fault to the game stepping again (autosave, restore, replay, set aside, retry),
   at the worst point (just before the next checkpoint: the longest replay).
 
-Results: bench/results/isolation.md and .json.
+Results: isolation.md and .json in bench/out/, or in bench/results/ (the README cites them)
+with `--record`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import functools
-import json
 import multiprocessing
 import os
 import statistics
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from bench import ecs, frames, movement
+from bench.output import add_record_flag, write
 from bench.timing import interleaved, per_call
 from game.native import guard
 from game.native.abi import ffi
@@ -48,7 +49,6 @@ from game.world import registry
 from game.world.schema import ComponentSpec
 from game.world.world import World
 
-RESULTS = Path(__file__).resolve().parent / "results"
 DT = 1.0 / 60.0
 SYSTEMS_PER_STEP = 6  # attractor, movement, bounds, colorize, lifetime, render (a frame)
 
@@ -363,17 +363,17 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.isolation", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.isolation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
+    add_record_flag(parser)
     args = parser.parse_args()
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     started = time.perf_counter()
     results = run(args.quick)
-    text = markdown(results)
-    print("\n" + text + f"\n({time.perf_counter() - started:.0f} s)")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "isolation.md").write_text(text)
-    (RESULTS / "isolation.json").write_text(json.dumps(results, indent=2) + "\n")
+    write("isolation", results, markdown(results), args.record)
+    print(f"({time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.frames import copy_project
-from bench.output import header, write
+from bench.output import add_record_flag, header, write
 from bench.tiers import SOURCE, bump
 from game.hotreload.compiler import build_args, zig_command
 from game.hotreload.panics import line_of
@@ -106,7 +106,7 @@ def markdown(r: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.lines", description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write to bench/results/ (the README cites it)")
+    add_record_flag(parser)
     parser.add_argument("--edits", type=int, default=EDITS, metavar="N")
     args = parser.parse_args()
     from bench.__main__ import machine

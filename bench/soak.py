@@ -1,16 +1,17 @@
 """Soak: many edit-and-reload cycles headless; resources must not grow.
 
-`python -m bench.soak [--cycles 500]` edits movement.zig's build id, presses F5 through the
+`python -m bench.soak [--cycles 500] [--record]` edits movement.zig's build id, presses F5 through the
 real event loop and waits for the swap, `cycles` times, on a temporary copy of the project.
 It records open file descriptors, mapped versioned copies, copies on disk and resident
 memory, and counts the reloads in the log. Linux only (/proc). The tests run a short one.
+Results: soak.md and .json in bench/out/, or in bench/results/ (the README cites them) with
+`--record`.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import logging
 import os
 import tempfile
@@ -21,10 +22,9 @@ from pathlib import Path
 import pygame
 
 from bench.frames import bump, copy_project
+from bench.output import add_record_flag, write
 from game.app import Game
 from game.options import Options
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass
@@ -100,8 +100,11 @@ def soak(project: Path, cycles: int, entities: int = 20_000) -> dict[str, object
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cycles", type=int, default=500)
+    add_record_flag(parser)
     args = parser.parse_args()
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     with tempfile.TemporaryDirectory(prefix="ecs-soak-") as tmp:
@@ -132,11 +135,7 @@ def main() -> None:
         f"{last['copies_on_disk'] - tenth['copies_on_disk']:+d}, RSS {last['rss_mib'] - tenth['rss_mib']:+.1f} MiB "  # type: ignore[index]
         f"(from cycle 1: {last['rss_mib'] - first['rss_mib']:+.1f} MiB).",
     ]  # type: ignore[index]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "soak.md").write_text(text)
-    (RESULTS / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
+    write("soak", result, "\n".join(lines) + "\n", args.record)
 
 
 if __name__ == "__main__":

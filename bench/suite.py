@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from bench.output import header, write
+from bench.output import add_record_flag, header, write
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,7 +101,7 @@ def markdown(r: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.suite", description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write to bench/results/ (the README cites it)")
+    add_record_flag(parser)
     parser.add_argument("pytest_args", nargs="*", help="after --: passed to pytest (a subset is not the suite)")
     args = parser.parse_args()
     from bench.__main__ import machine

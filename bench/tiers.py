@@ -1,6 +1,6 @@
 """Edit to running with per-system, tiered builds, against the compiler's own floor.
 
-`python -m bench.tiers [--quick]` measures, in one run on a copy of the project:
+`python -m bench.tiers [--quick] [--record]` measures, in one run on a copy of the project:
 
 - **The floor**: `zig build-lib -O debug` of movement.zig after a one-line edit, run
   directly from a shell's point of view (a small process), the machine otherwise quiet;
@@ -16,7 +16,8 @@
 - **First build on an empty Zig cache** (local and global), every system in one parallel
   pass, and `zig build` the same way; then the cache's size after 500 builds.
 
-Results: bench/results/tiers.md and .json.
+Results: tiers.md and .json (tiers_quick.* with `--quick`) in bench/out/, or in bench/results/
+(the README cites them) with `--record`.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.frames import copy_project
+from bench.output import add_record_flag, write
 from bench.timing import percentile
 from game.app import Game
 from game.hotreload.builds import Builds
 from game.hotreload.compiler import build_args, zig_command
 from game.options import Options
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SOURCE = "ecs_systems/movement.zig"
 WARM_UP = 400  # frames before measuring: the rewind ring's first 5 s allocate its memory
 _BUILD_ID = re.compile(r"pub const build_id: u32 = (\d+);")
@@ -253,6 +254,7 @@ def cache_growth(project: Path, builds_count: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer edits, no empty-cache build, 50 builds of growth")
+    add_record_flag(parser)
     args = parser.parse_args()
     from bench.__main__ import machine
 
@@ -274,11 +276,7 @@ def main() -> None:
         results["cache"] = cache_growth(project, 50 if args.quick else 500)
         if not args.quick:
             results["first_build"] = first_build(copy_project(Path(tmp) / "cold", with_build=False))
-    RESULTS.mkdir(exist_ok=True)
-    name = "tiers_quick" if args.quick else "tiers"
-    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
-    (RESULTS / f"{name}.md").write_text(report(results))
-    print(report(results))
+    write("tiers_quick" if args.quick else "tiers", results, report(results), args.record)
 
 
 def report(r: dict[str, Any]) -> str:
