@@ -6,14 +6,17 @@ from __future__ import annotations
 import re
 import shutil
 import sys
-import time
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pygame
 import pytest
 
 from game.app import Game
+from game.hotreload import builds as builds_module
+from game.hotreload.compiler import Compiled
 from game.hotreload.zigbuild import ZigBuild
 from game.native.abi import LAYOUT
 from game.native.canary import CanaryWorker
@@ -201,21 +204,45 @@ def test_an_unwritable_build_directory_is_a_clear_error(project: Path) -> None:
     assert "not-a-dir" in result.summary and "NotDir" in result.summary, result.summary
 
 
-def test_a_source_saved_mid_build_is_built_again_so_the_newest_wins(project: Path) -> None:
-    game = Game(headless(project))
+def test_a_source_saved_mid_build_is_built_again_so_the_newest_wins(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second save lands while the first build is running, every time: the compiler
+    of the first build has read build 2 and the reloader's build has not finished (it waits
+    for the test). Build 2 goes in, stale, and the newest source, build 3, is what runs."""
+    compiled, resume = threading.Event(), threading.Event()
+    real = builds_module.compile_system
+
+    def held(project: Path, name: str, *args: Any, **kwargs: Any) -> Compiled:
+        result = real(project, name, *args, **kwargs)
+        if name == "movement" and not compiled.is_set():  # the first build of the edit: held open
+            compiled.set()
+            assert resume.wait(120), "the test never resumed the build"
+        return result
+
+    game = Game(headless(project, watch=False))
     try:
         assert game.start()
+        monkeypatch.setattr(builds_module, "compile_system", held)
         source = project / "ecs_systems" / "movement.zig"
         edit(source, "build_id: u32 = 1;", "build_id: u32 = 2;")
         press(game, pygame.K_F5)
         game.frame()
-        time.sleep(0.05)
-        edit(source, "build_id: u32 = 2;", "build_id: u32 = 3;")  # saved while zig builds
-        for _ in range(3):
-            game.reloader.wait()
-            game.frame()
-        assert game.pipeline.slots["movement"].system.info.build_id == 3
+        assert compiled.wait(120), "the build of build 2 never ran"
+        assert game.reloader.building
+        edit(source, "build_id: u32 = 2;", "build_id: u32 = 3;")  # saved while the build runs
+        resume.set()
+        game.reloader.wait()
+        game.frame()
+        first, *later = [o for o in game.reloader.outcomes if o.reason != "startup"]
+        assert first.reason == "F5" and first.stale
+        assert [lib.info.build_id for lib in first.ready] == [2]  # what zig had read: the save came after
+        assert later and later[0].reason == "source saved during the build"
+        assert {lib.info.build_id for o in later for lib in o.ready} == {3}
+        live = game.pipeline.slots["movement"].system.library
+        assert (live.info.build_id, live.tier, live.key) == (3, 2, game.reloader.builds.key("movement"))
     finally:
+        resume.set()
         game.close()
 
 
