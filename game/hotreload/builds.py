@@ -34,6 +34,23 @@ KEPT_SOURCES = 64
 """Copies of the sources of the newest builds kept for the panic locator (a few KiB each)."""
 
 
+def _oldest_copies(root: Path) -> list[Path]:
+    """The kept source copies in `root` past the newest KEPT_SOURCES. Other build threads (and
+    games) write and prune there at the same time: a copy still being written (a dot name) is
+    not counted, and one that vanishes while it is looked at is skipped, never an error."""
+    try:
+        paths = [path for path in root.iterdir() if not path.name.startswith(".")]
+    except OSError:
+        return []
+    dated = []
+    for path in paths:
+        try:
+            dated.append((path.stat().st_mtime, path))
+        except OSError:
+            continue  # gone between the listing and its stat
+    return [path for _, path in sorted(dated)[:-KEPT_SOURCES]]
+
+
 def mode_for(tier: int, optimize: str) -> str:
     """The optimize mode of `tier`: 1 is debug, 2 is the game's optimize mode."""
     return TIER_DEBUG if tier == 1 else optimize
@@ -204,8 +221,7 @@ class Builds:
             pass
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        kept = sorted(root.iterdir(), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
-        for stale in kept[:-KEPT_SOURCES]:
+        for stale in _oldest_copies(root):
             shutil.rmtree(stale, ignore_errors=True)
 
     def with_lines(self, name: str, mode: str, key: str) -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from bench.frames import copy_project
 from game.app import Game
-from game.hotreload.builds import Builds
+from game.hotreload.builds import KEPT_SOURCES, Builds, _oldest_copies
 from tests.conftest import headless
 from tests.test_quitting import Running
 
@@ -55,3 +56,21 @@ def test_a_start_with_an_empty_cache_announces_the_first_build(built_project: Pa
     game.wait_for("reload started (startup)")
     assert game.signal(signal.SIGINT) == 130
     assert FIRST_BUILD in game.stderr and "none is built yet in this project" in game.stderr
+
+
+def test_pruning_kept_sources_skips_copies_being_written_and_copies_that_vanish(tmp_path: Path) -> None:
+    """Parallel builds keep and prune source copies in one folder: another thread's scratch
+    copy is not pruned, and a copy that vanishes while the folder is read (here: a link to
+    nothing) is skipped. It once raised, and the whole start-up build died with it."""
+    root = tmp_path / "sources"
+    root.mkdir()
+    copies = []
+    for i in range(KEPT_SOURCES + 3):
+        copy = root / f"key{i:03}"
+        copy.mkdir()
+        os.utime(copy, (1000 + i, 1000 + i))
+        copies.append(copy)
+    (root / ".key999.123.456").mkdir()  # a copy another thread is still writing
+    (root / "vanished").symlink_to(tmp_path / "nothing")
+    assert _oldest_copies(root) == copies[:3]
+    assert _oldest_copies(tmp_path / "gone") == []
