@@ -20,9 +20,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import queue
 import shutil
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,32 +181,35 @@ class PanicLocator:
         self.key = key
         self.with_lines = with_lines
         self.kept_sources = kept_sources
-        self._jobs: queue.Queue[tuple[Site, Callable[[str], None]] | None] = queue.Queue()
+        self._jobs: deque[tuple[Site, Callable[[str], None]]] = deque()
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.idle = threading.Event()
         """Set while no panic waits to be located (tests wait on it)."""
         self.idle.set()
 
     def submit(self, site: Site, said: Callable[[str], None]) -> None:
-        """Locates `site` on the locator's thread, then deletes its kept file."""
-        self.idle.clear()
-        self._jobs.put((site, said))
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="panic-locator", daemon=True)
-            self._thread.start()
+        """Locates `site` on the locator's thread, then deletes its kept file. The thread
+        lives while there is work: none is left running between panics."""
+        with self._lock:
+            self.idle.clear()
+            self._jobs.append((site, said))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="panic-locator", daemon=True)
+                self._thread.start()
 
     def _work(self) -> None:
         while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            site, said = job
+            with self._lock:
+                if not self._jobs:
+                    self._thread = None
+                    self.idle.set()
+                    return
+                site, said = self._jobs.popleft()
             try:
                 said(self.describe(site))
             finally:
                 site.library.unlink(missing_ok=True)
-                if self._jobs.empty():
-                    self.idle.set()
 
     def describe(self, site: Site) -> str:
         """``file:line:column `source line` `` for `site`, or why it is not known. Never raises:
@@ -255,5 +258,8 @@ class PanicLocator:
         return Location(shown, line, column, text)
 
     def close(self) -> None:
-        if self._thread is not None:
-            self._jobs.put(None)
+        """Forgets panics not located yet (the game is closing; the thread is a daemon)."""
+        with self._lock:
+            for site, _ in self._jobs:
+                site.library.unlink(missing_ok=True)
+            self._jobs.clear()

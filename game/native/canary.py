@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -194,7 +195,8 @@ class CanaryWorker:
         )
 
     def close(self) -> None:
-        """Kills the worker (a check waiting on it returns at once) and closes its log."""
+        """Kills the worker (a check waiting on it returns at once), closes its log and
+        removes its scratch folder (world copies: megabytes each)."""
         self._closed = True
         if self._proc is not None:
             self._proc.kill()
@@ -202,6 +204,7 @@ class CanaryWorker:
             self._proc = None
         if self._stderr is not None:
             self._stderr.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
