@@ -114,10 +114,11 @@ def test_the_components_library_is_the_schema(libs: dict[str, Path], tmp_path: P
         assert int(state.default) == ZIG_RNG_DEFAULT  # the ABI carries defaults as f64; this one is exact
         assert schema["Player"].is_tag and not schema["Position"].is_tag
         assert schema["Tunables"].payload_dtype().itemsize == 12
-        # The games' (see the README): the spatial grid is a resource of big arrays.
+        # The games' (see the README): the spatial grid is a resource of big arrays; the last
+        # three are filled from asset files.
         assert list(schema)[12:] == [
             "Body", "Heading", "Control", "Ship", "Asteroid", "Hunter", "Bullet", "Pickup", "Hit", "Spark", "Boid",
-            "Arena", "Predator", "Grid",
+            "Arena", "Predator", "Grid", "Waves", "Palette", "ShipSprite",
         ]  # fmt: skip
         grid = {f.name: (f.dtype, f.width) for f in schema["Grid"].fields}
         assert grid["start"] == (DType.U32, 65_537) and grid["entity"] == (DType.ENTITY, 262_144)
