@@ -158,11 +158,12 @@ class Inspector:
             (f"  {len(table.key)} components" + (f", tags: {', '.join(tags)}" if tags else ""), False),
         ]
         component = ""
-        for i, row in enumerate(self.rows()):
+        rows = self.rows()  # read once: each read copies the entity's every field
+        for i, row in enumerate(rows):
             if row.component != component:
                 component = row.component
                 out.append((component, False))
-            chosen = i == self.row % max(len(self.rows()), 1)
+            chosen = i == self.row % len(rows)
             value = f"{self.typing}_" if chosen and self.typing is not None else row.text
             out.append((f"  {row.label:<14} {value}", chosen))
         return out + self._said()
@@ -268,10 +269,11 @@ class Inspector:
         """Where the inspected entity is (its Position), for the marker; None if it has none."""
         if not self.alive() or self.entity is None:
             return None
-        parts = self.world.components(self.entity)
-        if "Position" not in parts:
+        try:
+            position = self.world.get(self.entity, "Position")
+        except KeyError:  # no Position (or no such component in the schema)
             return None
-        return float(parts["Position"]["x"]), float(parts["Position"]["y"])
+        return float(position["x"]), float(position["y"])
 
     def draw(self, screen: pygame.Surface, font: pygame.font.Font, top: int = 10) -> int:
         """The marker (open or pinned) and, when open, the panel on the right from `top`;
@@ -286,27 +288,6 @@ class Inspector:
             pygame.draw.circle(screen, (255, 230, 80), (x, y), 12, 2)
             pygame.draw.line(screen, (255, 230, 80), (x - 18, y), (x - 8, y), 2)
             pygame.draw.line(screen, (255, 230, 80), (x + 8, y), (x + 18, y), 2)
+        from game.tools.panel import draw_panel
+
         return draw_panel(screen, font, self.lines(), top)[3] if self.open else top
-
-
-def draw_panel(
-    screen: pygame.Surface, font: pygame.font.Font, lines: list[tuple[str, bool]], top: int
-) -> tuple[int, int, int, int]:
-    """A translucent panel of text lines (the chosen one highlighted) at the screen's right
-    edge from `top` (the HUD has the left); returns its x, y, line height and bottom."""
-    import pygame
-
-    surfaces = [font.render(text, True, (20, 20, 20) if chosen else (230, 230, 230)) for text, chosen in lines]
-    width = max((s.get_width() for s in surfaces), default=0) + 16
-    line = font.get_linesize()
-    height = len(surfaces) * line + 12
-    x = max(screen.get_width() - width - 10, 0)
-    y = top
-    backing = pygame.Surface((width, height), pygame.SRCALPHA)
-    backing.fill((10, 20, 40, 215))
-    screen.blit(backing, (x, y))
-    for i, (surface, (_, chosen)) in enumerate(zip(surfaces, lines, strict=True)):
-        if chosen:
-            pygame.draw.rect(screen, (255, 220, 120), (x + 4, y + 6 + i * line, width - 8, line))
-        screen.blit(surface, (x + 8, y + 6 + i * line))
-    return x, y, line, y + height

@@ -120,7 +120,7 @@ class TunablesPanel:
         return False
 
     def draw(self, screen: pygame.Surface, font: pygame.font.Font, top: int = 10) -> None:
-        from game.tools.inspector import draw_panel
+        from game.tools.panel import draw_panel
 
         if not self.open:
             return
