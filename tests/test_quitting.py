@@ -19,7 +19,7 @@ from game import quitting
 from game.app import Game
 from game.cli import PROJECT_ROOT
 from game.world import snapshot
-from tests.conftest import headless
+from tests.conftest import edit, headless, press
 
 
 class Running:
@@ -154,6 +154,51 @@ def test_closing_the_window_quits_through_the_loop_and_saves(built_project: Path
     assert count == 900
     assert saved_entities(saved) == count
     assert snapshot.read_state(saved).step == step
+
+
+def test_quitting_while_the_build_writes_the_canarys_world_copy_raises_nothing_on_its_thread(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exit stops the canary while a build thread is still writing the world copy into
+    the canary's scratch folder (CI caught it removing the folder under the writer): the
+    write completes, the build ends quietly, and the folder goes once the thread has ended."""
+    game = Game(headless(project))
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    closer = threading.Thread(target=game.close)
+    try:
+        assert game.start()
+        for _ in range(5):
+            game.frame()
+        canary = game.reloader.canary
+        assert canary is not None
+        scratch = canary._dir
+        writing, go = threading.Event(), threading.Event()
+        write = canary.world_file
+
+        def held(image: object) -> Path:
+            writing.set()
+            go.wait(60)
+            return write(image)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(canary, "world_file", held)
+        edit(project / "ecs_systems" / "movement.zig", "build_id: u32 = 1;", "build_id: u32 = 2;")
+        press(game, pygame.K_F5)
+        while not writing.wait(0.01):
+            game.frame()
+        closer.start()  # the exit, as the game loop calls it: it stops the canary, then waits
+        while not canary._closed:
+            closer.join(0.01)
+        assert scratch.is_dir()  # stopped, not yet removed: the writer is still at work
+        go.set()
+        closer.join(60)
+        assert not closer.is_alive()
+    finally:
+        go.set()
+        if not closer.is_alive() and closer.ident is None:
+            game.close()
+    assert errors == []
+    assert not scratch.exists()
 
 
 # --- game/quitting.py ---------------------------------------------------------------------------

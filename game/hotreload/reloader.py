@@ -779,7 +779,7 @@ class Reloader:
         self.locator.close()
         if thread is not None:
             if self.canary is not None:
-                self.canary.close()  # first: a build waiting on the canary (a hang in it) returns at once
+                self.canary.stop()  # first: a build waiting on the canary (a hang in it) returns at once
             self.builds.close()
             thread.join()
         while self._done:

@@ -78,6 +78,7 @@ class CanaryWorker:
         self._stderr: IO[str] | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="ecs-canary-"))
         self._closed = False
+        self._spawning = threading.Lock()  # no worker starts once `stop` has begun
         self.panic_offset: int | None = None
         """The last check's panic site, as an offset into the library's file (None: no panic)."""
 
@@ -105,8 +106,9 @@ class CanaryWorker:
     def warm(self) -> None:
         """Starts the worker now if it is not running (it takes a few hundred ms to start),
         so the first check does not wait for it."""
-        if not self._closed and (self._proc is None or self._proc.poll() is not None):
-            self._spawn()
+        with self._spawning:
+            if not self._closed and (self._proc is None or self._proc.poll() is not None):
+                self._spawn()
 
     def world_file(self, image: WorldState) -> Path:
         """Writes (a sample of) `image` for the checks to come, and has the worker read it
@@ -143,9 +145,10 @@ class CanaryWorker:
 
     def _ask(self, job: dict[str, Any], name: str) -> str | None:
         self.panic_offset = None
-        if self._closed:
-            return f"{name}: canary stopped: the game is closing"
-        proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
+        with self._spawning:
+            if self._closed:
+                return f"{name}: canary stopped: the game is closing"
+            proc = self._proc if self._proc is not None and self._proc.poll() is None else self._spawn()
         assert proc.stdin is not None and self._stderr is not None
         mark = self._stderr.tell()
         try:
@@ -194,14 +197,22 @@ class CanaryWorker:
             + "; the game never ran it: fix the crash and press F5"
         )
 
+    def stop(self) -> None:
+        """Kills the worker: a check waiting on it returns at once, and any later one is
+        answered "the game is closing". The scratch folder and the log stay, for a build
+        thread still writing a world copy into it: `close` removes them once it has ended."""
+        with self._spawning:
+            self._closed = True
+            proc = self._proc
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+
     def close(self) -> None:
-        """Kills the worker (a check waiting on it returns at once), closes its log and
-        removes its scratch folder (world copies: megabytes each)."""
-        self._closed = True
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            self._proc = None
+        """`stop`, then closes the worker's log and removes its scratch folder (world copies:
+        megabytes each). Only once no build thread uses the canary any more."""
+        self.stop()
+        self._proc = None
         if self._stderr is not None:
             self._stderr.close()
         shutil.rmtree(self._dir, ignore_errors=True)
