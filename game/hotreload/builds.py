@@ -212,6 +212,8 @@ class Builds:
         scratch = root / f".{key}.{os.getpid()}.{threading.get_ident()}"
         try:
             for path in self.sources.imports(name):
+                if not path.is_file():
+                    continue  # an import of a file that is not there: missing in the copy too
                 target = scratch / path.relative_to(self.project)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)

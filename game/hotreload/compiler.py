@@ -84,6 +84,28 @@ def build_args(name: str, mode: str, cache: Path, lines: bool | None = None) -> 
     ]
 
 
+def _is_code(before: bytes) -> bool:
+    """Whether what follows `before` (the start of its line) is code: not in a `//` comment,
+    a string or a `\\\\` multiline string line."""
+    if before.lstrip().startswith(b"\\\\"):
+        return False
+    quote = None
+    i = 0
+    while i < len(before):
+        char = before[i : i + 1]
+        if quote is not None:
+            if char == b"\\":
+                i += 1  # an escaped character
+            elif char == quote:
+                quote = None
+        elif char in (b'"', b"'"):
+            quote = char
+        elif before.startswith(b"//", i):
+            return False
+        i += 1
+    return quote is None
+
+
 class Sources:
     """The project's Zig files as builds see them: each file's digest and direct imports,
     read again only when its stat changes (a key over 20 systems costs a few stats instead of
@@ -110,6 +132,8 @@ class Sources:
             return None
         deps = []
         for match in _IMPORT.finditer(text):
+            if not _is_code(text[text.rfind(b"\n", 0, match.start()) + 1 : match.start()]):
+                continue  # in a comment (a doc comment showing how to import a file, say)
             target = match.group(1).decode(errors="replace")
             if target in MODULES:
                 deps.append(self.project / MODULES[target])

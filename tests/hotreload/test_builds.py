@@ -1,4 +1,5 @@
-"""Builds.cold: the one start that compiles every system says so, and only that one."""
+"""Builds: the one start that compiles every system says so (cold), and the copies of the
+sources each build keeps for the panic locator."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from bench.frames import copy_project
 from game.app import Game
 from game.hotreload.builds import KEPT_SOURCES, Builds, _oldest_copies
+from game.hotreload.compiler import Sources
 from tests.conftest import headless
 from tests.test_quitting import Running
 
@@ -74,3 +76,34 @@ def test_pruning_kept_sources_skips_copies_being_written_and_copies_that_vanish(
     (root / "vanished").symlink_to(tmp_path / "nothing")
     assert _oldest_copies(root) == copies[:3]
     assert _oldest_copies(tmp_path / "gone") == []
+
+
+def test_an_import_in_a_comment_is_not_an_import(tmp_path: Path) -> None:
+    """shared/arena.zig shows how to import it in its doc comment; that once counted as an
+    import of shared/shared/arena.zig, a file that does not exist."""
+    systems = tmp_path / "ecs_systems"
+    (systems / "shared").mkdir(parents=True)
+    (systems / "shared" / "lib.zig").write_text('//! Import it: `@import("shared/lib.zig")`.\npub const x = 1;\n')
+    (systems / "user.zig").write_text(
+        '// const old = @import("old.zig");\nconst lib = @import("shared/lib.zig");\n'
+        'const s = "//\\""; const more = @import("more.zig");\n'
+        'const text =\n    \\\\ @import("in_a_string.zig")\n;\n'
+    )
+    (systems / "more.zig").write_text("pub const y = 2;\n")
+    found = [p.relative_to(tmp_path).as_posix() for p in Sources(tmp_path).imports("user")]
+    assert found == ["ecs_systems/more.zig", "ecs_systems/shared/lib.zig", "ecs_systems/user.zig"]
+
+
+def test_a_build_keeps_a_copy_of_every_file_it_read_shared_files_included(project: Path) -> None:
+    """The panic locator shows a line as it was built, and builds a stripped library's sources
+    again, from this copy. A system importing shared/arena.zig once had none kept at all."""
+    shutil.rmtree(project / ".zig-cache" / "live" / "sources", ignore_errors=True)
+    builds = Builds(project)
+    key = builds.key("asteroids")
+    assert builds.build(["asteroids"], 1)["asteroids"].ok
+    kept = builds.kept_sources(key)
+    assert kept is not None
+    read = [p.relative_to(project).as_posix() for p in builds.sources.imports("asteroids")]
+    assert "ecs_systems/shared/arena.zig" in read
+    for name in read:
+        assert (kept / name).read_bytes() == (project / name).read_bytes(), name
