@@ -618,7 +618,29 @@ class Reloader:
             f"; {len(outcome.changes)} schema changes" if outcome.changes else "",
         )
 
+    def _upgrades_live(self, lib: NativeLibrary) -> bool:
+        """True when the system runs the tier-1 build of `lib`'s very sources, unfaulted: what
+        a tier-2 build upgrades. It compiled while the game played on: meanwhile that build
+        may have faulted (set aside, rolled back), been flipped (F6) or replaced."""
+        slot = self.pipeline.slots.get(lib.info.name)
+        if slot is None or slot.faulted or lib.key in self.pipeline.set_aside_sources:
+            return False
+        live = slot.system.library
+        return live.key == lib.key and live.tier < lib.tier
+
     def _swap(self, outcome: ReloadOutcome) -> None:
+        if outcome.upgrade:
+            stale = [lib for lib in outcome.ready if not self._upgrades_live(lib)]
+            for lib in stale:
+                log.info(
+                    "%s: its tier-2 build is not swapped in: the tier-1 build it upgrades no longer runs "
+                    "(it faulted, or was rolled back, flipped or replaced while tier 2 compiled)",
+                    lib.info.name,
+                )
+                lib.close()
+            outcome.ready = [lib for lib in outcome.ready if lib not in stale]
+            if not outcome.ready:
+                return
         world = self.pipeline.world
         names = [lib.info.name for lib in outcome.ready]
         new = [n for n in names if n not in self.pipeline.slots]

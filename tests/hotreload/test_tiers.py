@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pygame
 import pytest
@@ -295,6 +297,63 @@ def test_a_large_world_builds_tier_2_at_once(project: Path) -> None:
             module.TIER1_ENTITIES = module_limit
         assert [o.tier for o in game.reloader.outcomes if o.reason == "F5"] == [2]
     finally:
+        game.close()
+
+
+@pytest.mark.parametrize("how", ["faulted", "flipped"])
+def test_a_tier_2_build_is_not_swapped_in_when_its_tier_1_build_stopped_running_meanwhile(
+    project: Path, how: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Tier 2 compiles while tier 1 plays. When tier 1 faults (set aside, rolled back) or F6
+    flips it back in that time, tier 2 of the same source is not swapped in: the build that
+    runs stays the one before the edit (the tour caught tier 2 of a panicking edit going live,
+    then panicking again with nothing to go back to)."""
+    caplog.set_level(logging.INFO, logger="sandbox")
+    game = Game(headless(project, fast=False))
+    held, go = threading.Event(), threading.Event()
+    try:
+        assert game.start()
+        for _ in range(10):
+            game.frame()
+        before = game.pipeline.slots["movement"].system.library
+        build = game.reloader.builds.build
+
+        def tier_2_held(names: Any, tier: int) -> Any:
+            if tier == 2:
+                held.set()
+                go.wait(120)
+            return build(names, tier)
+
+        monkeypatch.setattr(game.reloader.builds, "build", tier_2_held)
+        late = game.world.step + 100  # past the canary's steps: the game meets it, tier 1 live
+        change = f'if (w.step() >= {late}) @panic("late");\n    var tables' if how == "faulted" else "var tables"
+        edit(project / "ecs_systems" / "movement.zig", "build_id: u32 = 1;", "build_id: u32 = 7;")
+        edit(project / "ecs_systems" / "movement.zig", "var tables", change)
+        press(game, pygame.K_F5)
+        for _ in range(3000):
+            game.frame()
+            if game.pipeline.slots["movement"].system.info.build_id == 7:
+                break
+        assert game.pipeline.slots["movement"].system.library.tier == 1
+        assert held.wait(60)
+        if how == "faulted":
+            while game.world.step < late + 2:
+                game.frame()
+            assert game.pipeline.faults and game.pipeline.faults[-1].name == "movement"
+        else:
+            press(game, pygame.K_F6)
+            game.frame()
+        assert game.pipeline.slots["movement"].system.library is before
+        go.set()
+        frames_until_idle(game)
+        for _ in range(3):
+            game.frame()
+        assert game.pipeline.slots["movement"].system.library is before  # tier 2 of build 7 never went in
+        assert game.pipeline.slots["movement"].enabled
+        assert any("movement: its tier-2 build is not swapped in" in r.getMessage() for r in caplog.records)
+        assert_consistent(game)
+    finally:
+        go.set()
         game.close()
 
 
