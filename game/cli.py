@@ -16,7 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from game.newsystem import WHAT as NEW_SYSTEM
+from game import newsystem
 from game.options import PROJECT_ROOT as PROJECT_ROOT
 from game.options import Options
 from game.world.scenes import SCENES
@@ -108,8 +108,8 @@ def unreadable(path: Path) -> str | None:
     return None
 
 
-COMMANDS = "commands:\n  run_game.py new-system NAME\n" + textwrap.fill(
-    NEW_SYSTEM, 88, initial_indent=" " * 4, subsequent_indent=" " * 4
+COMMANDS = f"commands:\n  {newsystem.USAGE.removeprefix('usage: ')}\n" + textwrap.fill(
+    newsystem.WHAT, 88, initial_indent=" " * 4, subsequent_indent=" " * 4
 )
 
 
@@ -287,8 +287,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["new-system"]:
-        from game import newsystem
-
         project = Path(args[args.index("--project") + 1]).resolve() if "--project" in args else PROJECT_ROOT
         return newsystem.main(project, [a for a in args[1:] if a != "--project" and Path(a).resolve() != project])
     parser = build_parser()

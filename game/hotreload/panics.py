@@ -175,7 +175,7 @@ class PanicLocator:
         project: Path,
         key: Callable[[str], str],
         with_lines: Callable[[str, str, str], Path | None],
-        kept_sources: Callable[[str], Path | None] = lambda key: None,
+        kept_sources: Callable[[str], Path | None],
     ) -> None:
         self.project = project
         self.key = key

@@ -630,16 +630,19 @@ class Reloader:
 
     def _swap(self, outcome: ReloadOutcome) -> None:
         if outcome.upgrade:
-            stale = [lib for lib in outcome.ready if not self._upgrades_live(lib)]
-            for lib in stale:
+            ready = []
+            for lib in outcome.ready:
+                if self._upgrades_live(lib):
+                    ready.append(lib)
+                    continue
                 log.info(
                     "%s: its tier-2 build is not swapped in: the tier-1 build it upgrades no longer runs "
                     "(it faulted, or was rolled back, flipped or replaced while tier 2 compiled)",
                     lib.info.name,
                 )
                 lib.close()
-            outcome.ready = [lib for lib in outcome.ready if lib not in stale]
-            if not outcome.ready:
+            outcome.ready = ready
+            if not ready:
                 return
         world = self.pipeline.world
         names = [lib.info.name for lib in outcome.ready]
@@ -661,9 +664,8 @@ class Reloader:
                 old_schema.close()
         swapped = []
         for lib in outcome.ready:
-            upgrade = outcome.upgrade and lib.info.name in self.pipeline.slots
             try:
-                self.pipeline.install(lib, probation=on_trial, upgrade=upgrade)
+                self.pipeline.install(lib, probation=on_trial, upgrade=outcome.upgrade)  # an upgrade's slot exists
                 swapped.append(lib.info.name)
             except SystemFault as fault:  # its load_state faulted: set aside, the old build runs on
                 lib.close()
